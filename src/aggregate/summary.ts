@@ -1,0 +1,102 @@
+// What the aggregator hands downstream: one SecondSummary per epoch second and one Report
+// at the end. Field names here are the wire contract (README "Output schema"); addresses
+// become strings only when these objects are built.
+
+/** Packet-size statistics over wire lengths. stdev is the population standard deviation;
+ *  percentiles are nearest-rank, exact below 256 bytes and within 0.6% above. */
+export interface SizeStats {
+  count: number;
+  mean: number;
+  stdev: number;
+  min: number;
+  max: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface DirectionStats {
+  packets: number;
+  bytes: number;
+  /** null when the host has no packets in this direction. */
+  size: SizeStats | null;
+}
+
+export interface HostStats {
+  /** IPv4 dotted quad or RFC 5952 IPv6 text. */
+  addr: string;
+  /** Sent: the host was the outermost IP source. */
+  tx: DirectionStats;
+  /** Received: the host was the outermost IP destination. */
+  rx: DirectionStats;
+}
+
+/** One epoch-aligned second of traffic. */
+export interface SecondSummary {
+  /** Epoch second: floor(packet time). */
+  ts: number;
+  packets: number;
+  /** Wire bytes (original lengths). */
+  bytes: number;
+  capturedBytes: number;
+  /** Frames by protocol name ("ipv4", "ipv6", "tcp", "udp", "icmp", "arp", "non-ip", "ip-proto-N", ...). */
+  protocols: Record<string, number>;
+  /** Hosts with traffic this second. */
+  activeHosts: number;
+  /** Top hosts of this second by bytes (tx + rx). */
+  hosts: HostStats[];
+  /** Hosts first seen (by the host table) in this second. */
+  newHosts: number;
+  /** Up to a bounded number of the new hosts' addresses. */
+  newHostAddrs: string[];
+  /** Decoder and reader anomalies of this second, by name. */
+  anomalies: Record<string, number>;
+  /** Packets older than the reorder allowance, counted in this second. */
+  late: number;
+  /** Frames the capture dropped in this second; null when unknown. */
+  dropped: number | null;
+}
+
+/** A run of empty seconds longer than the gap bound, reported once instead of zero rows. */
+export interface Gap {
+  /** First empty second. */
+  from: number;
+  /** Last empty second. */
+  to: number;
+}
+
+export interface RateStats {
+  /** Mean over the seconds of the capture span. */
+  avgPacketsPerSec: number;
+  avgBytesPerSec: number;
+  peakPacketsPerSec: number;
+  peakBytesPerSec: number;
+  /** Epoch seconds where the peaks happened (null for an empty capture). */
+  peakPacketsTs: number | null;
+  peakBytesTs: number | null;
+}
+
+/** Everything seen from start to end. */
+export interface Report {
+  packets: number;
+  bytes: number;
+  capturedBytes: number;
+  /** Earliest and latest packet times in epoch seconds (microsecond fraction); null if empty. */
+  firstTs: number | null;
+  lastTs: number | null;
+  /** Number of epoch seconds from the first to the last (inclusive); 0 if empty. */
+  seconds: number;
+  rates: RateStats;
+  protocols: Record<string, number>;
+  /** Hosts listed (top N by bytes, or all). */
+  hosts: HostStats[];
+  /** Hosts in the table at the end (before the top-N cut). */
+  hostsTracked: number;
+  evictedHosts: number;
+  anomalies: Record<string, number>;
+  late: number;
+  gaps: number;
+  /** Frames the capture dropped; null when unknown. */
+  dropped: number | null;
+  droppedEstimate: number | null;
+}
