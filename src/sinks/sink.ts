@@ -9,3 +9,16 @@ export interface Sink {
   /** Flush and release; resolves when everything accepted has been written or given up. */
   close(): Promise<void>;
 }
+
+/**
+ * Read access to the running analysis for sinks that answer questions (the feed's
+ * /api, /metrics and hello). Implemented by the pipeline.
+ */
+export interface AnalyzerView {
+  /** "file a.pcap", "live eth0", ... and whether time comes from packets or the wall. */
+  readonly source: { readonly description: string; readonly clock: 'packet' | 'wall' };
+  /** The effective options, for hello messages (no secrets: tokens are omitted). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The cumulative state so far as a report listing the top `hosts` hosts by bytes. */
+  snapshot(hosts: number): import('../aggregate/summary.js').Report;
+}
