@@ -29,6 +29,10 @@ export interface HostStats {
   tx: DirectionStats;
   /** Received: the host was the outermost IP destination. */
   rx: DirectionStats;
+  /** Risk score 0-100 from the services it serves or uses (risky-services detector); absent when 0 or off. */
+  risk?: number;
+  /** Report only: the risky services behind `risk`. */
+  riskServices?: { served: string[]; used: string[] };
 }
 
 /** One epoch-aligned second of traffic. */
@@ -99,4 +103,24 @@ export interface Report {
   /** Frames the capture dropped; null when unknown. */
   dropped: number | null;
   droppedEstimate: number | null;
+  /** Alerts of the run (set by the detect stage when detectors ran). */
+  alerts?: ReportAlerts;
+}
+
+/** Alert counts for the report: what was raised, resolved and held back. */
+export interface ReportAlerts {
+  raised: number;
+  resolved: number;
+  /** Raises held back by per-condition suppression intervals. */
+  suppressed: number;
+  /** Raises held back by the global rate limit. */
+  rateLimited: number;
+  /** Conditions not tracked because a detector already tracked its maximum. */
+  dropped: number;
+  byDetector: Record<string, number>;
+  bySeverity: Record<string, number>;
+  /** Conditions still raised at the end (resolved by the end of input). */
+  openAtEnd: number;
+  /** Every raised alert of the run, in order, for the human report (bounded). */
+  list: { ts: number; detector: string; note: string; severity: string; host: string | null; message: string; resolvedTs: number | null }[];
 }

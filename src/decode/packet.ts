@@ -121,6 +121,12 @@ export interface DecodedPacket {
   /** Byte offsets (relative to the frame start) of the outermost IP and L4 headers, -1 if absent. */
   ipOffset: number;
   l4Offset: number;
+  /** ARP over IPv4 (LAYER.arp): operation (1 request, 2 reply; -1 when not ARP) and the
+   *  sender and target protocol addresses as uint32. Hosts stay IP-only: the aggregator
+   *  ignores these; the port-scan detector uses them to see ARP sweeps. */
+  arpOp: number;
+  arpSender: number;
+  arpTarget: number;
 }
 
 export function createDecodedPacket(): DecodedPacket {
@@ -145,6 +151,9 @@ export function createDecodedPacket(): DecodedPacket {
     icmpCode: -1,
     ipOffset: -1,
     l4Offset: -1,
+    arpOp: -1,
+    arpSender: 0,
+    arpTarget: 0,
   };
 }
 
@@ -168,4 +177,5 @@ export function resetDecodedPacket(p: DecodedPacket): void {
   p.icmpCode = -1;
   p.ipOffset = -1;
   p.l4Offset = -1;
+  p.arpOp = -1;
 }

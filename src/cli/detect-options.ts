@@ -1,0 +1,207 @@
+// The detector and alert options every analysing command shares (replay, live): added to a
+// commander command, then turned (with --config FILE) into validated settings.
+// Precedence: defaults < config file < command-line options.
+
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { CidrSet } from '../detect/addr.js';
+import {
+  ConfigReader,
+  DETECTOR_KEYS,
+  DETECTOR_NAMES,
+  applyConfigFile,
+  checkUrl,
+  defaultAlertSinkConfig,
+  defaultDetectConfig,
+  defaultHttpSink,
+  hostLimitRule,
+  type AlertSinkConfig,
+  type DetectConfig,
+  type DetectorName,
+  type HostLimits,
+} from '../detect/config.js';
+import { parseByteRate, parseCountRate, parseDuration, parseNumber } from '../detect/units.js';
+import { AnalyzerError, ConfigError } from '../errors.js';
+
+export interface DetectOptionsConfig {
+  detect: DetectConfig;
+  sinks: AlertSinkConfig;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter((s) => s !== '')];
+}
+
+export function addDetectOptions(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'JSON file of detector and alert settings (README "Detectors and alerts")')
+    .option('--detectors <list>', `run only these detectors, comma-separated, or "none" (${DETECTOR_NAMES.join(', ')})`)
+    .option(
+      '--threshold <spec>',
+      'a limit per second, repeatable: bytes=1MB/s, packets=50k/s (all traffic); rx-bytes=, tx-bytes=, rx-packets=, tx-packets=, host-bytes=, host-packets= (every host); METRIC@HOST-OR-CIDR=VALUE for some hosts; VALUE "off" removes a limit',
+      collect,
+    )
+    .option('--zscore <z>', 'z-score at or above which a second is anomalous (default 5)')
+    .option('--baseline <method>', 'z-score baseline: mean (mean and stdev) or median (robust: median and MAD)')
+    .option('--known-hosts <file>', 'file of known hosts for the new-host detector; read at start, appended as hosts are learned')
+    .option('--local-net <cidr>', 'network whose new hosts are alerted, repeatable or comma-separated (default RFC 1918, fc00::/7, fe80::/10)', collect)
+    .option('--learn <duration>', 'new-host learning period in capture time, e.g. 120s or 2m (default 120 s)')
+    .option('--allow <host-or-cidr>', 'never alert about these hosts or networks, repeatable or comma-separated', collect)
+    .option('--alert-rate <n/period>', 'global limit on raised alerts, e.g. 30/60s (default); the excess becomes one "alerts suppressed" alert')
+    .option('--alerts <file>', 'append every alert to FILE as NDJSON, written through per alert')
+    .option('--webhook <url>', 'POST every alert as JSON (Slack-compatible "text" plus the full alert)')
+    .option('--alertmanager <url>', 'push alerts to Prometheus Alertmanager (v2 API), e.g. http://127.0.0.1:9093')
+    .option('--sensor <name>', 'sensor name for Alertmanager labels and webhook text (default: the host name)')
+    .option('--no-console-alerts', 'do not print alerts on stderr as they happen');
+}
+
+function optionError(option: string, value: string, what: string): ConfigError {
+  return new ConfigError(`${option} "${value}": ${what}`, { subject: option });
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function strs(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Read and parse --config FILE; a missing or unreadable file or bad JSON is one line. */
+export function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new AnalyzerError('ERR_FILE_NOT_FOUND', 'config file not found; check the --config path', { subject: path });
+    throw new AnalyzerError('ERR_FILE_ACCESS', `cannot read the config file (${code ?? 'error'})`, { subject: path, cause: e });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ConfigError(`not valid JSON (${e instanceof Error ? e.message : String(e)}); fix the config file`, { subject: path });
+  }
+}
+
+const SPEC_METRICS: Record<string, readonly (keyof HostLimits)[] | 'global-bytes' | 'global-packets'> = {
+  bytes: 'global-bytes',
+  packets: 'global-packets',
+  'tx-bytes': ['txBytes'],
+  'rx-bytes': ['rxBytes'],
+  'tx-packets': ['txPackets'],
+  'rx-packets': ['rxPackets'],
+  'host-bytes': ['txBytes', 'rxBytes'],
+  'host-packets': ['txPackets', 'rxPackets'],
+};
+
+/** Apply one --threshold SPEC to c. */
+export function applyThresholdSpec(spec: string, d: DetectConfig): void {
+  const m = /^([a-z-]+)(?:@([^=]+))?=(.+)$/.exec(spec.trim());
+  const bad: (what: string) => never = (what) => {
+    throw optionError('--threshold', spec, what);
+  };
+  if (m === null) bad('write METRIC=VALUE or METRIC@HOST=VALUE, e.g. bytes=1MB/s or rx-packets@10.0.0.5=5k/s');
+  const [, metric = '', where, valueText = ''] = m;
+  const target = SPEC_METRICS[metric];
+  if (target === undefined) bad(`unknown metric "${metric}" (known: ${Object.keys(SPEC_METRICS).join(', ')})`);
+  const isBytes = metric.endsWith('bytes');
+  const value = valueText === 'off' ? null : isBytes ? parseByteRate(valueText) : parseCountRate(valueText);
+  if (value === undefined || (value === null && valueText !== 'off')) {
+    bad(isBytes ? 'the value must be a byte rate like 1MB/s, 100Mbit/s or 5000, or "off"' : 'the value must be a rate like 10k/s or 5000, or "off"');
+  }
+  if (where === undefined) {
+    if (target === 'global-bytes') d.threshold.global.bytes = value;
+    else if (target === 'global-packets') d.threshold.global.packets = value;
+    else for (const k of target) d.threshold.host[k] = value;
+    return;
+  }
+  const keys: readonly (keyof HostLimits)[] =
+    target === 'global-bytes' ? ['txBytes', 'rxBytes'] : target === 'global-packets' ? ['txPackets', 'rxPackets'] : target;
+  const limits: Partial<HostLimits> = {};
+  for (const k of keys) limits[k] = value;
+  // A later --threshold for the same host adds to its rule; rules given first win.
+  const existing = d.threshold.hosts.find((r) => r.match === where);
+  if (existing !== undefined) Object.assign(existing.limits, limits);
+  else d.threshold.hosts.unshift(hostLimitRule(where, limits, `--threshold "${spec}"`));
+}
+
+/** Turn parsed options (plus --config FILE) into validated detector and sink settings. */
+export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>): DetectOptionsConfig {
+  const detect = defaultDetectConfig();
+  const sinks = defaultAlertSinkConfig(hostname());
+  const configPath = str(opts.config);
+  if (configPath !== undefined) applyConfigFile(readConfigFile(configPath), configPath, detect, sinks);
+
+  const only = str(opts.detectors);
+  if (only !== undefined) {
+    const names = only.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const chosen = new Set<DetectorName>();
+    for (const n of names) {
+      if (n === 'none' || n === 'all') continue;
+      const hit = DETECTOR_NAMES.find((x) => x === n);
+      if (hit === undefined) throw optionError('--detectors', only, `unknown detector "${n}" (known: ${DETECTOR_NAMES.join(', ')}, none, all)`);
+      chosen.add(hit);
+    }
+    const all = names.includes('all');
+    for (const name of DETECTOR_NAMES) detect[DETECTOR_KEYS[name]].enabled = all || chosen.has(name);
+  }
+
+  for (const spec of strs(opts.threshold)) applyThresholdSpec(spec, detect);
+
+  const z = str(opts.zscore);
+  if (z !== undefined) {
+    const n = parseNumber(z, 0.5, 1000);
+    if (n === null) throw optionError('--zscore', z, 'must be a number from 0.5 to 1000');
+    detect.zscore.threshold = n;
+  }
+  const method = str(opts.baseline);
+  if (method !== undefined) {
+    if (method !== 'mean' && method !== 'median') throw optionError('--baseline', method, 'must be mean or median');
+    detect.zscore.method = method;
+  }
+  const known = str(opts.knownHosts);
+  if (known !== undefined) detect.newHost.knownHosts = known;
+  const nets = strs(opts.localNet);
+  if (nets.length > 0) detect.newHost.localNets = new CidrSet(nets, '--local-net');
+  const learn = str(opts.learn);
+  if (learn !== undefined) {
+    const n = parseDuration(learn);
+    if (n === null) throw optionError('--learn', learn, 'must be a duration like 120, 90s or 5m');
+    detect.newHost.learn = n;
+  }
+  const allow = strs(opts.allow);
+  if (allow.length > 0) detect.allow = new CidrSet([...detect.allow.texts, ...allow], '--allow');
+  const rate = str(opts.alertRate);
+  if (rate !== undefined) {
+    const m = /^(\d+)\s*\/\s*(.+)$/.exec(rate);
+    const per = m === null ? null : parseDuration(m[2]);
+    const max = m === null ? 0 : Number(m[1]);
+    if (m === null || per === null || per < 1 || max < 1) {
+      throw optionError('--alert-rate', rate, 'write N/PERIOD, e.g. 30/60s or 100/5m (at least 1 alert per at least 1 s)');
+    }
+    detect.rateLimit = { max, per };
+  }
+
+  const reader = new ConfigReader('options');
+  const urlOption = (option: string, v: string): string => {
+    try {
+      return checkUrl(reader, v, option);
+    } catch {
+      throw optionError(option, v, 'must be an http:// or https:// URL, e.g. http://127.0.0.1:9093');
+    }
+  };
+  const file = str(opts.alerts);
+  if (file !== undefined) sinks.file = file;
+  const webhook = str(opts.webhook);
+  if (webhook !== undefined) sinks.webhook = { ...(sinks.webhook ?? defaultHttpSink(webhook)), url: urlOption('--webhook', webhook) };
+  const am = str(opts.alertmanager);
+  if (am !== undefined) {
+    sinks.alertmanager = { ...(sinks.alertmanager ?? { ...defaultHttpSink(am), resendSeconds: 60 }), url: urlOption('--alertmanager', am) };
+  }
+  const sensor = str(opts.sensor);
+  if (sensor !== undefined) sinks.sensor = sensor;
+  if (opts.consoleAlerts === false) sinks.console = false;
+  return { detect, sinks };
+}

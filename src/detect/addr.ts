@@ -1,0 +1,253 @@
+// Addresses for detectors: numeric keys for the per-packet hooks (no strings, no
+// allocation), text for alerts, and CIDR sets for allow-lists and local networks.
+
+import { ConfigError } from '../errors.js';
+import type { DecodedPacket } from '../decode/packet.js';
+
+/**
+ * A host as one number: an IPv4 address is its uint32 value (< 2^32); an IPv6 address is
+ * 2^32 plus a 52-bit hash of its four words (collisions are possible in principle and only
+ * merge two hosts' counters; the table keeps the words of the first for its text).
+ */
+export function key4(a: number): number {
+  return a >>> 0;
+}
+
+export function key6(w: Uint32Array): number {
+  const w0 = w[0] ?? 0;
+  const w1 = w[1] ?? 0;
+  const w2 = w[2] ?? 0;
+  const w3 = w[3] ?? 0;
+  let h1 = Math.imul(w0 ^ 0x9e3779b9, 0x85ebca6b);
+  h1 = Math.imul(h1 ^ w1 ^ (h1 >>> 13), 0xc2b2ae35);
+  h1 = Math.imul(h1 ^ w2 ^ (h1 >>> 16), 0x85ebca6b);
+  h1 = Math.imul(h1 ^ w3 ^ (h1 >>> 13), 0xc2b2ae35);
+  h1 ^= h1 >>> 16;
+  let h2 = Math.imul(w3 ^ 0x7f4a7c15, 0xcc9e2d51);
+  h2 = Math.imul(h2 ^ w2 ^ (h2 >>> 15), 0x1b873593);
+  h2 = Math.imul(h2 ^ w1 ^ (h2 >>> 13), 0xcc9e2d51);
+  h2 = Math.imul(h2 ^ w0 ^ (h2 >>> 16), 0x1b873593);
+  // 2^32 * (1 + 20 bits) + 32 bits: always >= 2^32, always < 2^53.
+  return 4294967296 * (1 + ((h2 >>> 12) & 0xfffff)) + (h1 >>> 0);
+}
+
+/** Key of the packet's outermost IP source (call only when p.ipVersion is 4 or 6). */
+export function srcKey(p: DecodedPacket): number {
+  return p.ipVersion === 4 ? p.src4 >>> 0 : key6(p.src6);
+}
+
+export function dstKey(p: DecodedPacket): number {
+  return p.ipVersion === 4 ? p.dst4 >>> 0 : key6(p.dst6);
+}
+
+/** 32-bit mix of a key, for table slots. */
+export function mixKey(k: number): number {
+  const lo = k >>> 0;
+  const hi = (k / 4294967296) >>> 0;
+  let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca77);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+export function formatIpv4(a: number): string {
+  const v = a >>> 0;
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** RFC 5952 text: lowercase, leading zeros dropped, the longest run (>= 2) of zero groups as "::". */
+export function formatIpv6(w: ArrayLike<number>): string {
+  const g: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const x = (w[i] ?? 0) >>> 0;
+    g.push(x >>> 16, x & 0xffff);
+  }
+  // IPv4-mapped addresses keep their dotted tail, as tshark and inet_ntop print them.
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${formatIpv4((w[3] ?? 0) >>> 0)}`;
+  }
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (x: number | undefined): string => (x ?? 0).toString(16);
+  if (bestLen < 2) return g.map(hex).join(':');
+  const head = g.slice(0, bestStart).map(hex).join(':');
+  const tail = g.slice(bestStart + bestLen).map(hex).join(':');
+  return `${head}::${tail}`;
+}
+
+/** Parsed address: IPv4 as one word, IPv6 as four big-endian words. */
+export interface ParsedAddr {
+  readonly version: 4 | 6;
+  readonly words: Uint32Array;
+}
+
+export function parseIpv4(s: string): number | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (m === null) return null;
+  let v = 0;
+  for (let i = 1; i <= 4; i++) {
+    const o = Number(m[i]);
+    if (o > 255) return null;
+    v = v * 256 + o;
+  }
+  return v;
+}
+
+export function parseIpv6(s: string): Uint32Array | null {
+  let text = s;
+  const pct = text.indexOf('%');
+  if (pct >= 0) text = text.slice(0, pct);
+  let tail: number[] = [];
+  // An embedded IPv4 tail ("::ffff:1.2.3.4") supplies the last two groups.
+  if (text.includes('.')) {
+    const lastColon = text.lastIndexOf(':');
+    const v4 = parseIpv4(text.slice(lastColon + 1));
+    if (v4 === null) return null;
+    tail = [v4 >>> 16, v4 & 0xffff];
+    text = text.slice(0, lastColon + 1);
+    if (!text.endsWith('::')) text = text.slice(0, -1);
+  }
+  const parts = text.split('::');
+  if (parts.length > 2) return null;
+  const parse = (x: string): number[] | null => {
+    if (x === '') return [];
+    const out: number[] = [];
+    for (const h of x.split(':')) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(h)) return null;
+      out.push(parseInt(h, 16));
+    }
+    return out;
+  };
+  const head = parse(parts[0] ?? '');
+  if (head === null) return null;
+  let groups: number[];
+  if (parts.length === 2) {
+    const rest = parse(parts[1] ?? '');
+    if (rest === null) return null;
+    const fill = 8 - head.length - rest.length - tail.length;
+    if (fill < 1) return null;
+    groups = [...head, ...new Array<number>(fill).fill(0), ...rest, ...tail];
+  } else {
+    groups = [...head, ...tail];
+  }
+  if (groups.length !== 8) return null;
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) w[i] = (((groups[2 * i] ?? 0) << 16) | (groups[2 * i + 1] ?? 0)) >>> 0;
+  return w;
+}
+
+export function parseAddr(s: string): ParsedAddr | null {
+  const v4 = parseIpv4(s);
+  if (v4 !== null) return { version: 4, words: Uint32Array.of(v4) };
+  if (!s.includes(':')) return null;
+  const v6 = parseIpv6(s);
+  return v6 === null ? null : { version: 6, words: v6 };
+}
+
+interface Cidr {
+  readonly version: 4 | 6;
+  readonly words: Uint32Array;
+  readonly masks: Uint32Array;
+}
+
+function maskWords(version: 4 | 6, bits: number): Uint32Array {
+  const n = version === 4 ? 1 : 4;
+  const m = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const b = Math.max(0, Math.min(32, bits - 32 * i));
+    m[i] = b === 0 ? 0 : (0xffffffff << (32 - b)) >>> 0;
+  }
+  return m;
+}
+
+/** Parse "10.0.0.0/8", "fe80::/10" or a bare address (a /32 or /128); null when invalid. */
+export function parseCidr(s: string): Cidr | null {
+  const slash = s.indexOf('/');
+  const addrText = slash < 0 ? s : s.slice(0, slash);
+  const a = parseAddr(addrText.trim());
+  if (a === null) return null;
+  const max = a.version === 4 ? 32 : 128;
+  let bits = max;
+  if (slash >= 0) {
+    const t = s.slice(slash + 1).trim();
+    if (!/^\d{1,3}$/.test(t)) return null;
+    bits = Number(t);
+    if (bits > max) return null;
+  }
+  const masks = maskWords(a.version, bits);
+  const words = new Uint32Array(a.words.length);
+  for (let i = 0; i < words.length; i++) words[i] = ((a.words[i] ?? 0) & (masks[i] ?? 0)) >>> 0;
+  return { version: a.version, words, masks };
+}
+
+/**
+ * A set of networks, matched by text (summaries and alerts carry addresses as text) or
+ * by the numeric form a per-packet hook holds. Built once from configuration.
+ */
+export class CidrSet {
+  private readonly v4: Cidr[] = [];
+  private readonly v6: Cidr[] = [];
+  readonly texts: readonly string[];
+  private readonly cache = new Map<string, boolean>();
+
+  /** Throws ConfigError naming `what` (the option or key) when an entry is not a network. */
+  constructor(entries: readonly string[], what: string) {
+    for (const e of entries) {
+      const c = parseCidr(e);
+      if (c === null) {
+        throw new ConfigError(`${what}: "${e}" is not an IP address or CIDR network (e.g. 10.0.0.0/8, fd00::/8)`, {
+          subject: what,
+        });
+      }
+      (c.version === 4 ? this.v4 : this.v6).push(c);
+    }
+    this.texts = [...entries];
+  }
+
+  get size(): number {
+    return this.v4.length + this.v6.length;
+  }
+
+  has4(a: number): boolean {
+    const v = a >>> 0;
+    for (const c of this.v4) if (((v & (c.masks[0] ?? 0)) >>> 0) === c.words[0]) return true;
+    return false;
+  }
+
+  has6(w: ArrayLike<number>): boolean {
+    outer: for (const c of this.v6) {
+      for (let i = 0; i < 4; i++) {
+        if (((((w[i] ?? 0) >>> 0) & (c.masks[i] ?? 0)) >>> 0) !== c.words[i]) continue outer;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Text form (memoised: the same few hundred hosts come back every second). */
+  hasText(addr: string): boolean {
+    const hit = this.cache.get(addr);
+    if (hit !== undefined) return hit;
+    const a = parseAddr(addr);
+    const r = a === null ? false : a.version === 4 ? this.has4(a.words[0] ?? 0) : this.has6(a.words);
+    if (this.cache.size >= 65536) this.cache.clear();
+    this.cache.set(addr, r);
+    return r;
+  }
+}
+
+/** RFC 1918, IPv6 unique-local (RFC 4193) and link-local: the default "local networks". */
+export const DEFAULT_LOCAL_NETS: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7', 'fe80::/10'];

@@ -1,0 +1,138 @@
+// new-host detector: a host inside the local networks never seen before, once the learning
+// period is over. Known hosts persist in a file (one address per line, appended as hosts
+// are learned) so a restart does not re-learn or re-alert. A new host is an event: it is
+// raised in the second it appears and resolved `resolveAfter` seconds later.
+
+import { appendFileSync, readFileSync } from 'node:fs';
+import type { SecondSummary } from '../aggregate/summary.js';
+import { AnalyzerError, ConfigError } from '../errors.js';
+import type { Alert } from './alert.js';
+import { formatIpv4, formatIpv6, parseAddr } from './addr.js';
+import type { NewHostConfig } from './config.js';
+import type { Detector } from './detector.js';
+import type { Tracker } from './lifecycle.js';
+
+/** Canonical text of an address as the aggregator writes it (dotted IPv4, RFC 5952 IPv6). */
+export function canonicalAddr(text: string): string | null {
+  const a = parseAddr(text);
+  if (a === null) return null;
+  return a.version === 4 ? formatIpv4(a.words[0] ?? 0) : formatIpv6(a.words);
+}
+
+/** Read a known-hosts file: addresses, one per line; '#' starts a comment; extra fields ignored. */
+export function readKnownHosts(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    throw new AnalyzerError('ERR_FILE_ACCESS', `cannot read the known-hosts file (${code ?? 'error'}); check its permissions`, {
+      subject: path,
+      cause: e,
+    });
+  }
+  const out: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const t = (lines[i] ?? '').replace(/#.*/, '').trim();
+    if (t === '') continue;
+    const first = t.split(/\s+/)[0] ?? '';
+    const c = canonicalAddr(first);
+    if (c === null) {
+      throw new ConfigError(`line ${i + 1}: "${first}" is not an IP address; fix or delete that line of the known-hosts file`, {
+        subject: path,
+      });
+    }
+    out.push(c);
+  }
+  return out;
+}
+
+export class NewHostDetector implements Detector {
+  readonly name = 'new-host';
+  private readonly known = new Set<string>();
+  /** Hosts known when the run started (from the file). */
+  readonly loaded: number;
+  private learnUntil: number | null = null;
+  private pendingWrite: string[] = [];
+  /** Hosts learned during the learning period. */
+  learned = 0;
+  /** Hosts not remembered because `max` was reached. */
+  overflow = 0;
+  /** Why the known-hosts file stopped being written, if it did. */
+  writeError: string | null = null;
+
+  constructor(
+    private readonly cfg: NewHostConfig,
+    private readonly tracker: Tracker,
+  ) {
+    if (cfg.knownHosts !== null) for (const a of readKnownHosts(cfg.knownHosts)) this.known.add(a);
+    this.loaded = this.known.size;
+  }
+
+  /** Whether the learning period is over at second `ts` (false before the first summary). */
+  learning(ts: number): boolean {
+    if (this.learnUntil === null) {
+      // A file that already lists hosts is the learned state: no second learning period.
+      this.learnUntil = this.loaded > 0 ? -Infinity : ts + this.cfg.learn;
+    }
+    return ts < this.learnUntil;
+  }
+
+  private consider(ts: number, addr: string, learning: boolean): void {
+    if (this.known.has(addr) || !this.cfg.localNets.hasText(addr)) return;
+    if (this.known.size < this.cfg.max) {
+      this.known.add(addr);
+      if (this.cfg.knownHosts !== null) this.pendingWrite.push(`${addr} ${ts}\n`);
+    } else {
+      this.overflow++;
+    }
+    if (learning) {
+      this.learned++;
+      return;
+    }
+    this.tracker.anomalous(ts, 'New_Host', addr, 'hosts', {
+      value: 1,
+      threshold: null,
+      baseline: null,
+      message: `new host ${addr} on a local network (not seen before${this.loaded > 0 ? ' nor in the known-hosts file' : ''})`,
+    });
+  }
+
+  observe(s: SecondSummary): readonly Alert[] {
+    const learning = this.learning(s.ts);
+    for (const a of s.newHostAddrs) this.consider(s.ts, a, learning);
+    for (const h of s.hosts) this.consider(s.ts, h.addr, learning);
+    this.flush();
+    const out: Alert[] = [];
+    this.tracker.step(s.ts, out);
+    return out;
+  }
+
+  /** Append the hosts learned this second to the file: a crash loses at most one second. */
+  private flush(): void {
+    const path = this.cfg.knownHosts;
+    if (path === null || this.pendingWrite.length === 0 || this.writeError !== null) {
+      this.pendingWrite.length = 0;
+      return;
+    }
+    try {
+      appendFileSync(path, this.pendingWrite.join(''));
+    } catch (e) {
+      this.writeError = `${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    }
+    this.pendingWrite = [];
+  }
+
+  finish(lastTs: number): readonly Alert[] {
+    this.flush();
+    const out: Alert[] = [];
+    this.tracker.finish(lastTs, out);
+    return out;
+  }
+
+  get knownCount(): number {
+    return this.known.size;
+  }
+}

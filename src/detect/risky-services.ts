@@ -1,0 +1,225 @@
+// risky-services detector: a per-host risk score (0-100) from the services it serves or
+// uses, by a documented, overridable port table (telnet, SMB, RDP, FTP, ...). A host serves
+// a port when it answers from it (source port = the service, destination port above it);
+// it uses one when it sends to it. Serving counts the full weight, using `usedFactor` of it;
+// a service counts for `window` seconds after it was last seen. Scores appear on the
+// summaries' and the report's hosts (`risk`); a host at or above alertScore is alerted.
+
+import type { Report, SecondSummary } from '../aggregate/summary.js';
+import type { DecodedPacket } from '../decode/packet.js';
+import type { Alert } from './alert.js';
+import { formatIpv4, formatIpv6, key6, parseAddr } from './addr.js';
+import type { RiskyServicesConfig } from './config.js';
+import type { Detector } from './detector.js';
+import type { Tracker } from './lifecycle.js';
+import { KeyTable } from './table.js';
+
+/** Hosts re-scored per second at most (the rest wait for their next packet). */
+const MAX_TOUCHED = 4096;
+
+export class RiskyServicesDetector implements Detector {
+  readonly name = 'risky-services';
+  /** Service names and weights, by service index. */
+  readonly services: readonly { name: string; weight: number }[];
+  /** Port -> service index (-1: none), per transport. */
+  private readonly tcp = new Int8Array(65536).fill(-1);
+  private readonly udp = new Int8Array(65536).fill(-1);
+  private readonly hosts: KeyTable;
+  private readonly version: Uint8Array;
+  private readonly words: Uint32Array;
+  /** Second (+1, so 0 = never) each host last served / used each service: [slot * nsvc + svc]. */
+  private readonly served: Int32Array;
+  private readonly used: Int32Array;
+  private readonly touched = new Int32Array(MAX_TOUCHED);
+  private readonly touchedMark: Int32Array;
+  private ntouched = 0;
+  private second = 0;
+  /** Hosts at or above the alert score: slot -> text. */
+  private readonly hot = new Map<number, string>();
+  // One-entry cache: a flow's packets come in runs, and only the first needs the tables.
+  private lastA = -1;
+  private lastB = -1;
+  private lastSvc = -1;
+  private lastSecond = -1;
+  readonly packet: (p: DecodedPacket, tsMicros: number, wirelen: number) => void;
+
+  constructor(
+    private readonly cfg: RiskyServicesConfig,
+    private readonly tracker: Tracker,
+  ) {
+    const names: string[] = [];
+    const weights: number[] = [];
+    for (const [portProto, svc] of cfg.ports) {
+      let i = names.indexOf(svc.name);
+      if (i < 0) {
+        i = names.length;
+        names.push(svc.name);
+        weights.push(svc.weight);
+      } else {
+        weights[i] = Math.max(weights[i] ?? 0, svc.weight);
+      }
+      const [port, proto] = portProto.split('/');
+      (proto === 'udp' ? this.udp : this.tcp)[Number(port)] = i;
+    }
+    this.services = names.map((name, i) => ({ name, weight: weights[i] ?? 0 }));
+    this.hosts = new KeyTable(cfg.maxHosts * 2);
+    const cap = this.hosts.capacity;
+    this.version = new Uint8Array(cap);
+    this.words = new Uint32Array(cap * 4);
+    this.served = new Int32Array(cap * Math.max(1, names.length));
+    this.used = new Int32Array(cap * Math.max(1, names.length));
+    this.touchedMark = new Int32Array(cap);
+    this.packet = (p, ts) => this.onPacket(p, ts);
+  }
+
+  /** Hosts not scored because the table was full. */
+  get untracked(): number {
+    return this.hosts.refused;
+  }
+
+  private onPacket(p: DecodedPacket, tsMicros: number): void {
+    const proto = p.ipProto;
+    if (proto !== 6 && proto !== 17) return;
+    const sp = p.srcPort;
+    const dp = p.dstPort;
+    if (sp < 0) return;
+    const table = proto === 6 ? this.tcp : this.udp;
+    const si = table[sp] ?? -1;
+    const di = table[dp] ?? -1;
+    if (si < 0 && di < 0) return;
+    const serving = si >= 0 && (di < 0 || sp < dp);
+    const svc = serving ? si : di;
+    const v6 = p.ipVersion === 6;
+    const src = v6 ? key6(p.src6) : p.src4 >>> 0;
+    const dst = v6 ? key6(p.dst6) : p.dst4 >>> 0;
+    const sec = Math.floor(tsMicros / 1e6) + 1;
+    const dirSvc = serving ? svc : svc + 64;
+    if (src === this.lastA && dst === this.lastB && dirSvc === this.lastSvc && sec === this.lastSecond) return;
+    this.lastA = src;
+    this.lastB = dst;
+    this.lastSvc = dirSvc;
+    this.lastSecond = sec;
+    if (serving) {
+      this.note(src, v6 ? p.src6 : null, svc, sec, this.served);
+      this.note(dst, v6 ? p.dst6 : null, svc, sec, this.used);
+    } else {
+      this.note(src, v6 ? p.src6 : null, svc, sec, this.used);
+    }
+  }
+
+  private note(key: number, w6: Uint32Array | null, svc: number, sec: number, into: Int32Array): void {
+    const slot = this.hosts.upsert(key, 0, 0);
+    if (slot < 0) return;
+    const n = this.services.length;
+    if (this.hosts.inserted) {
+      this.served.fill(0, slot * n, slot * n + n);
+      this.used.fill(0, slot * n, slot * n + n);
+      this.touchedMark[slot] = 0;
+      this.version[slot] = w6 === null ? 4 : 6;
+      if (w6 !== null) this.words.set(w6, slot * 4);
+    }
+    into[slot * n + svc] = sec;
+    if (this.touchedMark[slot] !== this.second + 1 && this.ntouched < MAX_TOUCHED) {
+      this.touchedMark[slot] = this.second + 1;
+      this.touched[this.ntouched++] = slot;
+    }
+  }
+
+  /** Score of the host in `slot` from services last seen after second `since` (0: ever). */
+  private scoreSlot(slot: number, since: number): number {
+    const n = this.services.length;
+    let score = 0;
+    for (let i = 0; i < n; i++) {
+      const w = this.services[i]?.weight ?? 0;
+      if ((this.served[slot * n + i] ?? 0) > since) score += w;
+      else if ((this.used[slot * n + i] ?? 0) > since) score += w * this.cfg.usedFactor;
+    }
+    return Math.min(100, Math.round(score));
+  }
+
+  /** Stored seconds are +1; a service counts while seen within the last `window` seconds. */
+  private windowStart(ts: number): number {
+    return ts + 1 - this.cfg.window;
+  }
+
+  /** Service names the host served and used (ever, in this run). */
+  private servicesOf(slot: number): { served: string[]; used: string[] } {
+    const n = this.services.length;
+    const served: string[] = [];
+    const used: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const name = this.services[i]?.name ?? '';
+      if ((this.served[slot * n + i] ?? 0) > 0) served.push(name);
+      else if ((this.used[slot * n + i] ?? 0) > 0) used.push(name);
+    }
+    return { served, used };
+  }
+
+  private text(slot: number): string {
+    return this.version[slot] === 6 ? formatIpv6(this.words.subarray(slot * 4, slot * 4 + 4)) : formatIpv4(this.hosts.ka[slot] ?? 0);
+  }
+
+  private slotOf(addr: string): number {
+    const a = parseAddr(addr);
+    if (a === null) return -1;
+    return this.hosts.find(a.version === 4 ? (a.words[0] ?? 0) : key6(a.words), 0, 0);
+  }
+
+  /** Risk score of a host by its text (0 when unknown), as of the last closed second. */
+  scoreOf(addr: string): number {
+    const slot = this.slotOf(addr);
+    return slot < 0 ? 0 : this.scoreSlot(slot, this.windowStart(this.second));
+  }
+
+  observe(s: SecondSummary): readonly Alert[] {
+    const ts = s.ts;
+    this.second = ts;
+    for (let i = 0; i < this.ntouched; i++) {
+      const slot = this.touched[i] ?? 0;
+      if (this.scoreSlot(slot, this.windowStart(ts)) >= this.cfg.alertScore && !this.hot.has(slot)) this.hot.set(slot, this.text(slot));
+    }
+    this.ntouched = 0;
+    for (const [slot, host] of this.hot) {
+      const score = this.scoreSlot(slot, this.windowStart(ts));
+      if (score >= this.cfg.alertScore) {
+        const { served, used } = this.servicesOf(slot);
+        const list = [...served.map((x) => `serves ${x}`), ...used.map((x) => `uses ${x}`)].join(', ');
+        this.tracker.anomalous(ts, 'Risky_Services', host, 'risk_score', {
+          value: score,
+          threshold: this.cfg.alertScore,
+          baseline: null,
+          message: `${host} has risk score ${score} (alert at ${this.cfg.alertScore}): ${list}`,
+        });
+      } else {
+        this.tracker.normal('Risky_Services', host, score);
+        this.hot.delete(slot);
+      }
+    }
+    // Scores on the summary's hosts: an optional field of HostStats.
+    for (const h of s.hosts) {
+      const r = this.scoreOf(h.addr);
+      if (r > 0) h.risk = r;
+    }
+    const out: Alert[] = [];
+    this.tracker.step(ts, out);
+    return out;
+  }
+
+  decorateReport(r: Report): void {
+    for (const h of r.hosts) {
+      const slot = this.slotOf(h.addr);
+      if (slot < 0) continue;
+      const { served, used } = this.servicesOf(slot);
+      if (served.length === 0 && used.length === 0) continue;
+      // The report scores everything seen in the run, not only the last window.
+      h.risk = this.scoreSlot(slot, 0);
+      h.riskServices = { served, used };
+    }
+  }
+
+  finish(lastTs: number): readonly Alert[] {
+    const out: Alert[] = [];
+    this.tracker.finish(lastTs, out);
+    return out;
+  }
+}

@@ -1,0 +1,100 @@
+// silence detector: no packets at all for N seconds on a source that had traffic. N is
+// fixed, or 'auto': twice the longest quiet run of the last 10 minutes plus one, within
+// [minSeconds, maxSeconds], so a busy link alerts after 2 s and a chatty-but-sparse one
+// does not alert on its normal pauses. Gaps (long empty runs reported once) count too.
+
+import type { Gap, SecondSummary } from '../aggregate/summary.js';
+import type { Alert } from './alert.js';
+import type { SilenceConfig } from './config.js';
+import type { Detector } from './detector.js';
+import type { Tracker } from './lifecycle.js';
+
+/** Quiet runs remembered for the automatic N. */
+const HISTORY_SECONDS = 600;
+/** Until this much traffic history exists, the automatic N is at least this. */
+const EARLY_SECONDS = 30;
+const EARLY_MIN = 10;
+
+export class SilenceDetector implements Detector {
+  readonly name = 'silence';
+  private firstTraffic: number | null = null;
+  private zeroRun = 0;
+  private runStart = 0;
+  /** Completed quiet runs: [end second, length], oldest first. */
+  private readonly runs: [number, number][] = [];
+
+  constructor(
+    private readonly cfg: SilenceConfig,
+    private readonly tracker: Tracker,
+  ) {}
+
+  /** Silent seconds needed before raising, at second ts. */
+  limit(ts: number): number {
+    const { seconds, minSeconds, maxSeconds } = this.cfg;
+    if (seconds !== 'auto') return seconds;
+    while (this.runs.length > 0 && (this.runs[0]?.[0] ?? 0) < ts - HISTORY_SECONDS) this.runs.shift();
+    let longest = 0;
+    for (const [, len] of this.runs) if (len > longest) longest = len;
+    let n = 2 * longest + 1;
+    if (this.firstTraffic !== null && ts - this.firstTraffic < EARLY_SECONDS) n = Math.max(n, EARLY_MIN);
+    return Math.min(maxSeconds, Math.max(minSeconds, n));
+  }
+
+  /** `seconds` empty seconds from `ts` on; may step the tracker inside a gap (into out). */
+  private quiet(ts: number, seconds: number, out: Alert[]): void {
+    if (this.firstTraffic === null) return;
+    if (this.zeroRun === 0) this.runStart = ts;
+    const n = this.limit(this.runStart);
+    const before = this.zeroRun;
+    this.zeroRun += seconds;
+    if (this.zeroRun < n) return;
+    // First second at which the run reached n (inside a gap, it is before ts).
+    const at = before < n ? this.runStart + n - 1 : ts + seconds - 1;
+    const mark = (t: number): void =>
+      this.tracker.anomalous(t, 'Capture_Silence', null, 'seconds', {
+        value: this.zeroRun,
+        threshold: n,
+        baseline: null,
+        message: `no packets for ${this.zeroRun} s (limit ${n} s): the capture may have stopped`,
+      });
+    mark(at);
+    if (at !== ts + seconds - 1) {
+      this.tracker.step(at, out);
+      mark(ts + seconds - 1);
+    }
+  }
+
+  private traffic(ts: number): void {
+    if (this.firstTraffic === null) this.firstTraffic = ts;
+    if (this.zeroRun > 0) {
+      // Runs that raised an alert do not teach the automatic N that silence is normal.
+      if (!this.tracker.isOpen('Capture_Silence', null)) this.runs.push([ts - 1, this.zeroRun]);
+      this.tracker.normal('Capture_Silence', null, 0);
+      this.zeroRun = 0;
+    }
+  }
+
+  observe(s: SecondSummary): readonly Alert[] {
+    const out: Alert[] = [];
+    if (s.packets === 0) this.quiet(s.ts, 1, out);
+    else this.traffic(s.ts);
+    this.tracker.step(s.ts, out);
+    return out;
+  }
+
+  /** A run of empty seconds reported once (no summaries for them). */
+  gap(g: Gap): readonly Alert[] {
+    const out: Alert[] = [];
+    const len = g.to - g.from + 1;
+    if (len <= 0 || this.firstTraffic === null) return out;
+    this.quiet(g.from, len, out);
+    this.tracker.step(g.to, out);
+    return out;
+  }
+
+  finish(lastTs: number): readonly Alert[] {
+    const out: Alert[] = [];
+    this.tracker.finish(lastTs, out);
+    return out;
+  }
+}

@@ -1,0 +1,142 @@
+// syn-flood detector: per destination and second, SYNs received against handshakes
+// completed (the client's first ACK after its SYN). A host receiving at least minRate SYN/s
+// with `ratio` or more SYNs per completed handshake is flooded, spoofed sources included
+// (they never complete). Half-open connections live in a fixed table, cleared every 30 s.
+
+import type { SecondSummary } from '../aggregate/summary.js';
+import { TCP_FLAGS, type DecodedPacket } from '../decode/packet.js';
+import type { Alert } from './alert.js';
+import { formatIpv4, formatIpv6, key6 } from './addr.js';
+import type { SynFloodConfig } from './config.js';
+import type { Detector } from './detector.js';
+import type { Tracker } from './lifecycle.js';
+import { KeyTable } from './table.js';
+
+const SYN = TCP_FLAGS.SYN;
+const ACK = TCP_FLAGS.ACK;
+const RST = TCP_FLAGS.RST;
+/** Seconds a half-open connection is remembered (the table is cleared this often). */
+const HALF_OPEN_TTL = 30;
+/** Destinations counted per second at most. */
+const MAX_DESTINATIONS = 4096;
+
+export class SynFloodDetector implements Detector {
+  readonly name = 'syn-flood';
+  /** (client, server, clientPort << 16 | serverPort) of SYNs not yet completed. */
+  private readonly halfOpen: KeyTable;
+  /** Cheap pre-filter: half-open entries per port-pair hash, so most ACKs skip the table. */
+  private readonly portFilter = new Int32Array(1 << 16);
+  private halfOpenSince = -Infinity;
+  /** Destinations of this second. */
+  private readonly dst = new KeyTable(MAX_DESTINATIONS * 2);
+  private readonly syn: Int32Array;
+  private readonly completed: Int32Array;
+  private readonly version: Uint8Array;
+  private readonly words: Uint32Array;
+  readonly packet: (p: DecodedPacket, tsMicros: number, wirelen: number) => void;
+
+  constructor(
+    private readonly cfg: SynFloodConfig,
+    private readonly tracker: Tracker,
+  ) {
+    this.halfOpen = new KeyTable(cfg.tableSize);
+    const n = this.dst.capacity;
+    this.syn = new Int32Array(n);
+    this.completed = new Int32Array(n);
+    this.version = new Uint8Array(n);
+    this.words = new Uint32Array(n * 4);
+    this.packet = (p) => this.onPacket(p);
+  }
+
+  /** Half-open connections and destinations not tracked because a table was full. */
+  get untracked(): number {
+    return this.halfOpen.refused + this.dst.refused;
+  }
+
+  private onPacket(p: DecodedPacket): void {
+    if (p.ipProto !== 6 || p.ipVersion === 0) return;
+    const f = p.tcpFlags & (SYN | ACK | RST);
+    if (f === SYN) {
+      this.onSyn(p);
+    } else if (f === ACK) {
+      const h = portHash(p.srcPort, p.dstPort);
+      if (this.portFilter[h] === 0) return;
+      const src = p.ipVersion === 4 ? p.src4 >>> 0 : key6(p.src6);
+      const dst = p.ipVersion === 4 ? p.dst4 >>> 0 : key6(p.dst6);
+      const slot = this.halfOpen.find(src, dst, ((p.srcPort << 16) | p.dstPort) >>> 0);
+      if (slot < 0) return;
+      this.halfOpen.delete(slot);
+      this.portFilter[h] = (this.portFilter[h] ?? 1) - 1;
+      const d = this.dst.find(dst, 0, 0);
+      if (d >= 0) this.completed[d] = (this.completed[d] ?? 0) + 1;
+    }
+  }
+
+  private onSyn(p: DecodedPacket): void {
+    const v6 = p.ipVersion === 6;
+    const src = v6 ? key6(p.src6) : p.src4 >>> 0;
+    const dst = v6 ? key6(p.dst6) : p.dst4 >>> 0;
+    const d = this.dst.upsert(dst, 0, 0);
+    if (d >= 0) {
+      if (this.dst.inserted) {
+        this.syn[d] = 0;
+        this.completed[d] = 0;
+        this.version[d] = p.ipVersion;
+        if (v6) this.words.set(p.dst6, d * 4);
+      }
+      this.syn[d] = (this.syn[d] ?? 0) + 1;
+    }
+    if (p.srcPort < 0) return;
+    const slot = this.halfOpen.upsert(src, dst, ((p.srcPort << 16) | p.dstPort) >>> 0);
+    if (slot >= 0 && this.halfOpen.inserted) {
+      const h = portHash(p.srcPort, p.dstPort);
+      const c = this.portFilter[h] ?? 0;
+      this.portFilter[h] = c + 1;
+    }
+  }
+
+  private text(d: number): string {
+    return this.version[d] === 6 ? formatIpv6(this.words.subarray(d * 4, d * 4 + 4)) : formatIpv4(this.dst.ka[d] ?? 0);
+  }
+
+  observe(s: SecondSummary): readonly Alert[] {
+    const { minRate, ratio } = this.cfg;
+    const t = this.dst;
+    for (let d = 0; d < t.capacity; d++) {
+      if (!t.live(d)) continue;
+      const syn = this.syn[d] ?? 0;
+      const done = this.completed[d] ?? 0;
+      if (syn >= minRate && syn >= ratio * done) {
+        const host = this.text(d);
+        this.tracker.anomalous(s.ts, 'SYN_Flood', host, 'syn/s', {
+          value: syn,
+          threshold: minRate,
+          baseline: null,
+          message: `${host} received ${syn} SYNs in one second with ${done} handshakes completed (flood: >= ${minRate} SYN/s and >= ${ratio} SYNs per handshake)`,
+        });
+      } else if (syn > 0) {
+        this.tracker.normal('SYN_Flood', this.text(d), syn);
+      }
+    }
+    t.clear();
+    if (this.halfOpenSince === -Infinity) this.halfOpenSince = s.ts;
+    if (s.ts - this.halfOpenSince >= HALF_OPEN_TTL) {
+      this.halfOpen.clear();
+      this.portFilter.fill(0);
+      this.halfOpenSince = s.ts;
+    }
+    const out: Alert[] = [];
+    this.tracker.step(s.ts, out);
+    return out;
+  }
+
+  finish(lastTs: number): readonly Alert[] {
+    const out: Alert[] = [];
+    this.tracker.finish(lastTs, out);
+    return out;
+  }
+}
+
+function portHash(a: number, b: number): number {
+  return (Math.imul(a, 0x9e37) ^ b) & 0xffff;
+}

@@ -1,0 +1,137 @@
+// zscore detector: each second's global bytes/s and packets/s, and each active host's
+// bytes/s, scored against a rolling baseline of that series BEFORE the second joins it.
+// Anomalous seconds join clipped to the threshold, so a long spike cannot become normal
+// within a few seconds. Per-host series live in an LRU map of bounded size.
+
+import type { SecondSummary } from '../aggregate/summary.js';
+import type { Alert } from './alert.js';
+import { RollingBaseline, guardedZ } from './baseline.js';
+import type { ZscoreConfig } from './config.js';
+import type { Detector } from './detector.js';
+import type { Tracker } from './lifecycle.js';
+import { formatValue } from './units.js';
+
+interface Scored {
+  anomalous: boolean;
+  z: number;
+  center: number;
+  sd: number;
+}
+
+export class ZscoreDetector implements Detector {
+  readonly name = 'zscore';
+  private readonly gBytes: RollingBaseline;
+  private readonly gPackets: RollingBaseline;
+  /** addr -> series; Map order is least recently active first. */
+  private readonly hosts = new Map<string, RollingBaseline>();
+  /** Series evicted to stay within hosts.max (reported). */
+  evicted = 0;
+
+  constructor(
+    private readonly cfg: ZscoreConfig,
+    private readonly tracker: Tracker,
+  ) {
+    this.gBytes = new RollingBaseline(cfg.window, cfg.method);
+    this.gPackets = new RollingBaseline(cfg.window, cfg.method);
+  }
+
+  /** Score x against b, then add x (clipped when anomalous) to b. */
+  private score(b: RollingBaseline, x: number, absFloor: number): Scored | null {
+    const { threshold, warmup, direction, floor } = this.cfg;
+    let r: Scored | null = null;
+    if (b.count >= warmup) {
+      const center = b.center();
+      const { z, sd } = guardedZ(x, center, b.spread(), Math.max(absFloor, floor.relative * Math.abs(center)));
+      const anomalous = z >= threshold || (direction === 'both' && z <= -threshold);
+      r = { anomalous, z, center, sd };
+      if (anomalous) x = z > 0 ? center + threshold * sd : center - threshold * sd;
+    }
+    b.push(x);
+    return r;
+  }
+
+  private mark(ts: number, note: string, host: string | null, metric: string, x: number, r: Scored): void {
+    const up = r.z > 0;
+    const label = host === null ? metric : `${host} ${metric}`;
+    const message =
+      `${label} ${formatValue(x, metric)} is ${Math.abs(r.z).toFixed(1)} sigma ${up ? 'above' : 'below'} ` +
+      `its ${this.cfg.method} baseline ${formatValue(r.center, metric)} (stdev ${formatValue(r.sd, metric)}, last ${this.cfg.window} s)`;
+    this.tracker.anomalous(ts, note, host, metric, {
+      value: x,
+      threshold: null,
+      baseline: { mean: r.center, stdev: r.sd, z: r.z },
+      message,
+    });
+  }
+
+  private global(ts: number, b: RollingBaseline, x: number, what: 'Bytes' | 'Packets', metric: string, floor: number): void {
+    const r = this.score(b, x, floor);
+    if (r === null) return;
+    if (r.anomalous) this.mark(ts, r.z > 0 ? `Global_${what}_Spike` : `Global_${what}_Drop`, null, metric, x, r);
+    else {
+      this.tracker.normal(`Global_${what}_Spike`, null, x);
+      this.tracker.normal(`Global_${what}_Drop`, null, x);
+    }
+  }
+
+  observe(s: SecondSummary): readonly Alert[] {
+    const cfg = this.cfg;
+    if (cfg.global) {
+      this.global(s.ts, this.gBytes, s.bytes, 'Bytes', 'bytes/s', cfg.floor.bytes);
+      this.global(s.ts, this.gPackets, s.packets, 'Packets', 'packets/s', cfg.floor.packets);
+    }
+    if (cfg.hosts.enabled) this.observeHosts(s);
+    const out: Alert[] = [];
+    this.tracker.step(s.ts, out);
+    return out;
+  }
+
+  finish(lastTs: number): readonly Alert[] {
+    const out: Alert[] = [];
+    this.tracker.finish(lastTs, out);
+    return out;
+  }
+
+  private observeHosts(s: SecondSummary): void {
+    const { max, minBytes } = this.cfg.hosts;
+    const seen = new Set<string>();
+    for (const h of s.hosts) {
+      const x = h.tx.bytes + h.rx.bytes;
+      seen.add(h.addr);
+      let b = this.hosts.get(h.addr);
+      if (b === undefined) {
+        if (this.hosts.size >= max) {
+          const oldest = this.hosts.keys().next();
+          if (!oldest.done) {
+            this.hosts.delete(oldest.value);
+            this.evicted++;
+          }
+        }
+        b = new RollingBaseline(this.cfg.window, this.cfg.method);
+      } else {
+        this.hosts.delete(h.addr);
+      }
+      this.hosts.set(h.addr, b);
+      const r = this.score(b, x, this.cfg.floor.bytes);
+      if (r !== null && r.anomalous && (r.z < 0 || x >= minBytes)) {
+        this.mark(s.ts, r.z > 0 ? 'Host_Bytes_Spike' : 'Host_Bytes_Drop', h.addr, 'bytes/s', x, r);
+      } else {
+        this.tracker.normal('Host_Bytes_Spike', h.addr, x);
+      }
+    }
+    // Hosts absent from a complete list had no traffic: a real zero sample. When the list
+    // was cut to the top hosts, an absent host's value is unknown and no sample is added.
+    if (s.hosts.length >= s.activeHosts) {
+      for (const [addr, b] of this.hosts) {
+        if (seen.has(addr)) continue;
+        b.push(0);
+        this.tracker.normal('Host_Bytes_Spike', addr, 0);
+      }
+    }
+  }
+
+  /** Series currently held (global ones included), for stats. */
+  get series(): number {
+    return this.hosts.size + (this.cfg.global ? 2 : 0);
+  }
+}

@@ -1,0 +1,39 @@
+// Builds the alert sinks the options ask for (console, --alerts file, --webhook,
+// --alertmanager) and describes their delivery problems for the end-of-run report.
+
+import type { AlertSinkConfig } from '../detect/config.js';
+import { AlertmanagerSink } from './alertmanager.js';
+import { AlertsFileSink } from './alerts-file.js';
+import { ConsoleAlertSink } from './console-alerts.js';
+import type { Sink } from './sink.js';
+import { WebhookSink } from './webhook.js';
+
+/** Opens files now: a bad --alerts path fails (ERR_OUTPUT) before any packet is read. */
+export function createAlertSinks(config: AlertSinkConfig): Sink[] {
+  const sinks: Sink[] = [];
+  if (config.console) sinks.push(new ConsoleAlertSink());
+  if (config.file !== null) sinks.push(new AlertsFileSink(config.file));
+  if (config.webhook !== null) sinks.push(new WebhookSink(config.webhook, config.sensor));
+  if (config.alertmanager !== null) sinks.push(new AlertmanagerSink(config.alertmanager, config.sensor));
+  return sinks;
+}
+
+/** One line per alert sink that lost or failed to deliver something (empty when all is well). */
+export function alertSinkProblems(sinks: readonly Sink[]): string[] {
+  const lines: string[] = [];
+  for (const s of sinks) {
+    if (s instanceof AlertsFileSink && (s.error !== null || s.lost > 0)) {
+      lines.push(`alerts file: ${s.lost} alerts not written (${s.error ?? 'closed'})`);
+    } else if (s instanceof WebhookSink || s instanceof AlertmanagerSink) {
+      const st = s.stats;
+      if (st.failed > 0 || st.dropped > 0) {
+        const name = s instanceof WebhookSink ? 'webhook' : 'alertmanager';
+        lines.push(
+          `${name}: ${st.delivered} delivered, ${st.failed} failed, ${st.dropped} dropped, ${st.retries} retries` +
+            (st.lastError === null ? '' : ` (last error: ${st.lastError})`),
+        );
+      }
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,58 @@
+// Alerts on the console as they happen: one line each on stderr (stdout stays for the
+// report or --json), coloured when the stream is a terminal and NO_COLOR is not set.
+
+import type { Alert } from '../detect/alert.js';
+import type { Message } from '../schema.js';
+import type { Sink } from './sink.js';
+
+export interface LineStream {
+  write(s: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+/** no-color.org: NO_COLOR present and not empty disables colour; so does a non-terminal. */
+export function wantColor(stream: LineStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  const no = env.NO_COLOR;
+  if (no !== undefined && no !== '') return false;
+  return stream.isTTY === true;
+}
+
+const RESET = '\x1b[0m';
+const COLOR: Record<string, string> = {
+  critical: '\x1b[1;31m',
+  warning: '\x1b[33m',
+  info: '\x1b[36m',
+  resolved: '\x1b[32m',
+};
+
+/** "2024-05-01 12:00:03Z RAISED   warning  zscore Host_Bytes_Spike 10.0.0.5: message" */
+export function formatAlertLine(a: Alert, color: boolean): string {
+  const when = new Date(a.ts * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const state = a.state === 'raised' ? 'RAISED  ' : 'RESOLVED';
+  const sev = a.severity.padEnd(8);
+  const subject = a.host === null ? a.note : `${a.note} ${a.host}`;
+  const text = `${when} ${state} ${sev} ${a.detector} ${subject}: ${a.message}`;
+  if (!color) return text;
+  const c = a.state === 'resolved' ? COLOR.resolved : COLOR[a.severity];
+  return `${c ?? ''}${text}${RESET}`;
+}
+
+export class ConsoleAlertSink implements Sink {
+  private readonly color: boolean;
+
+  constructor(
+    private readonly stream: LineStream = process.stderr,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.color = wantColor(stream, env);
+  }
+
+  publish(msg: Message): void {
+    if (msg.type !== 'alert') return;
+    this.stream.write(`${formatAlertLine(msg, this.color)}\n`);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
