@@ -208,9 +208,7 @@ export class CidrSet {
     for (const e of entries) {
       const c = parseCidr(e);
       if (c === null) {
-        throw new ConfigError(`${what}: "${e}" is not an IP address or CIDR network (e.g. 10.0.0.0/8, fd00::/8)`, {
-          subject: what,
-        });
+        throw new ConfigError(`${what}: "${e}" is not an IP address or CIDR network (e.g. 10.0.0.0/8, fd00::/8)`);
       }
       (c.version === 4 ? this.v4 : this.v6).push(c);
     }

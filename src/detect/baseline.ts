@@ -14,6 +14,8 @@ export class RollingBaseline {
   private readonly sorted: Float64Array | null;
   private next = 0;
   count = 0;
+  /** Consecutive anomalous samples kept out of the window (see ZscoreDetector.score). */
+  anomalousRun = 0;
   private mu = 0;
   private m2 = 0;
   private sinceResum = 0;

@@ -326,7 +326,7 @@ function isObj(v: unknown): v is Obj {
 }
 
 export class ConfigReader {
-  constructor(private readonly where: string) {}
+  constructor(readonly where: string) {}
 
   fail(key: string, what: string): never {
     throw new ConfigError(`${this.where}: "${key}" ${what}`, { subject: this.where });
@@ -446,7 +446,7 @@ function readThreshold(r: ConfigReader, v: unknown, c: ThresholdConfig): void {
     if (!isObj(o.hosts)) r.fail('threshold.hosts', 'must be an object of "ADDRESS or CIDR": {limits}');
     for (const [match, lim] of Object.entries(o.hosts)) {
       const key = `threshold.hosts.${match}`;
-      c.hosts.push(hostLimitRule(match, readHostLimits(r, lim, key), `${key}`));
+      c.hosts.push(hostLimitRule(match, readHostLimits(r, lim, key), `${r.where}: "${key}"`));
     }
   }
 }

@@ -15,6 +15,9 @@ export interface Observation {
   baseline: { mean: number; stdev: number; z: number } | null;
   /** One line, used for the raise. */
   message: string;
+  /** When the condition began, if before its first anomalous second (a silence began at its
+   *  first empty second, judged anomalous only later). */
+  since?: number;
 }
 
 const PENDING = 0;
@@ -213,7 +216,7 @@ export class Tracker {
         state: PENDING,
         anomalousRun: 0,
         normalRun: 0,
-        since: ts,
+        since: obs.since ?? ts,
         raisedAt: ts,
         markedAt: -Infinity,
         obs,
@@ -245,7 +248,6 @@ export class Tracker {
     const { raiseAfter, resolveAfter, suppress } = this.cfg;
     for (const c of this.open.values()) {
       if (c.markedAt === ts) {
-        if (c.anomalousRun === 0 && c.state === PENDING) c.since = ts;
         c.anomalousRun++;
         c.normalRun = 0;
         if (c.state === PENDING && c.anomalousRun >= raiseAfter) this.raise(c, ts, out);

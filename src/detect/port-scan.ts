@@ -4,6 +4,8 @@
 // that were not answered: an open port's SYN-ACK takes its attempt back, which keeps busy
 // clients (a browser reaching fifty web servers) out of it. Fixed-size tables, two
 // generations of `window` seconds each; the count of a pair is the larger of the two.
+// A source crossing a limit is judged one second later, with the answers that arrived
+// meanwhile taken into account (a burst of connections is answered within an RTT).
 
 import type { SecondSummary } from '../aggregate/summary.js';
 import { LAYER, TCP_FLAGS, type DecodedPacket } from '../decode/packet.js';
@@ -61,7 +63,7 @@ class Generation {
   }
 }
 
-/** Scratch text-free address holder: key, version, words. */
+/** Addresses kept as numbers until an alert needs their text. */
 class AddrPool {
   readonly keys: Float64Array;
   readonly version: Uint8Array;
@@ -81,20 +83,45 @@ class AddrPool {
   }
 }
 
+/** Sources that crossed a limit in one second: (src, kind, target) -> index. */
+class Flags {
+  readonly table = new KeyTable(MAX_FLAGS * 4);
+  readonly index: Int32Array;
+  readonly src = new AddrPool(MAX_FLAGS);
+  readonly dst = new AddrPool(MAX_FLAGS);
+  /** 0: Port_Scan (ports of one host); 1: Address_Scan (hosts on one port). */
+  readonly kind = new Uint8Array(MAX_FLAGS);
+  readonly port = new Int32Array(MAX_FLAGS);
+  n = 0;
+
+  constructor() {
+    this.index = new Int32Array(this.table.capacity);
+  }
+
+  add(src: number, kind: number, target: number, port: number, version: number, s6: Uint32Array | null, d6: Uint32Array | null): void {
+    const slot = this.table.upsert(src, kind, target);
+    if (slot < 0 || !this.table.inserted || this.n >= MAX_FLAGS) return;
+    const i = this.n++;
+    this.index[slot] = i;
+    this.src.set(i, src, version, s6);
+    this.kind[i] = kind;
+    this.port[i] = port;
+    if (kind === 0) this.dst.set(i, target, version, d6);
+  }
+
+  clear(): void {
+    this.n = 0;
+    this.table.clear();
+  }
+}
+
 export class PortScanDetector implements Detector {
   readonly name = 'port-scan';
   private cur: Generation;
   private prev: Generation;
-  /** Sources over a limit this second: (src, kind 0 vertical / 1 horizontal, target) -> flag index. */
-  private readonly flagged = new KeyTable(MAX_FLAGS * 4);
-  private nflags = 0;
-  private readonly flagSrc = new AddrPool(MAX_FLAGS);
-  private readonly flagDst = new AddrPool(MAX_FLAGS);
-  /** flagged table slot -> flag index. */
-  private readonly flagIndex = new Int32Array(this.flagged.capacity);
-  private readonly flagKind = new Uint8Array(MAX_FLAGS);
-  private readonly flagPort = new Int32Array(MAX_FLAGS);
-  private readonly flagCount = new Int32Array(MAX_FLAGS);
+  /** Flagged this second, and flagged the second before (judged now). */
+  private flags = new Flags();
+  private judged = new Flags();
   /** Attempts not tracked because a table was full (cumulative). */
   get untracked(): number {
     return this.cur.attempts.refused + this.prev.attempts.refused + this.cur.pairs.refused + this.prev.pairs.refused;
@@ -161,10 +188,10 @@ export class PortScanDetector implements Detector {
     const nHosts = g.bump(src, 0, port, 1);
     const { ports, hosts } = this.cfg;
     if (port !== ARP_PORT && (nPorts >= ports || this.prev.count(src, dst, ANY) >= ports)) {
-      this.flag(src, 0, dst, port, Math.max(nPorts, this.prev.count(src, dst, ANY)), version, s6, d6);
+      this.flags.add(src, 0, dst, port, version, s6, d6);
     }
     if (nHosts >= hosts || this.prev.count(src, 0, port) >= hosts) {
-      this.flag(src, 1, port, port, Math.max(nHosts, this.prev.count(src, 0, port)), version, s6, d6);
+      this.flags.add(src, 1, port, port, version, s6, d6);
     }
   }
 
@@ -181,59 +208,52 @@ export class PortScanDetector implements Detector {
     g.bump(src, 0, port, -1);
   }
 
-  private flag(
-    src: number,
-    kind: number,
-    target: number,
-    port: number,
-    count: number,
-    version: number,
-    s6: Uint32Array | null,
-    d6: Uint32Array | null,
-  ): void {
-    const slot = this.flagged.upsert(src, kind, target);
-    if (slot < 0) return;
-    if (this.flagged.inserted) {
-      if (this.nflags >= MAX_FLAGS) return;
-      const i = this.nflags++;
-      this.flagIndex[slot] = i;
-      this.flagSrc.set(i, src, version, s6);
-      this.flagKind[i] = kind;
-      this.flagPort[i] = port;
-      if (kind === 0) this.flagDst.set(i, target, version, d6);
-      this.flagCount[i] = count;
-    } else {
-      const i = this.flagIndex[slot] ?? 0;
-      if (count > (this.flagCount[i] ?? 0)) this.flagCount[i] = count;
+  /** Distinct unanswered targets of a flagged source now (the larger generation). */
+  private countNow(f: Flags, i: number): number {
+    const src = f.src.keys[i] ?? 0;
+    if (f.kind[i] === 0) {
+      const dst = f.dst.keys[i] ?? 0;
+      return Math.max(this.cur.count(src, dst, ANY), this.prev.count(src, dst, ANY));
     }
+    const port = f.port[i] ?? 0;
+    return Math.max(this.cur.count(src, 0, port), this.prev.count(src, 0, port));
   }
 
-  observe(s: SecondSummary): readonly Alert[] {
-    const ts = s.ts;
-    for (let i = 0; i < this.nflags; i++) {
-      const src = this.flagSrc.text(i);
-      const count = this.flagCount[i] ?? 0;
-      const port = this.flagPort[i] ?? 0;
-      if (this.flagKind[i] === 0) {
-        const dst = this.flagDst.text(i);
+  /** Mark the sources of `f` still over their limit as anomalous in second ts. */
+  private judge(f: Flags, ts: number): void {
+    const span = this.cfg.window * 2;
+    for (let i = 0; i < f.n; i++) {
+      const count = this.countNow(f, i);
+      const src = f.src.text(i);
+      if (f.kind[i] === 0) {
+        if (count < this.cfg.ports) continue;
         this.tracker.anomalous(ts, 'Port_Scan', src, 'distinct_ports', {
           value: count,
           threshold: this.cfg.ports,
           baseline: null,
-          message: `${src} made unanswered attempts at ${count} ports of ${dst} within about ${this.cfg.window * 2} s`,
+          message: `${src} made unanswered attempts at ${count} ports of ${f.dst.text(i)} within about ${span} s`,
         });
       } else {
+        if (count < this.cfg.hosts) continue;
+        const port = f.port[i] ?? 0;
         const what = port === ARP_PORT ? 'ARP requests for' : `attempts at port ${port} of`;
         this.tracker.anomalous(ts, 'Address_Scan', src, 'distinct_hosts', {
           value: count,
           threshold: this.cfg.hosts,
           baseline: null,
-          message: `${src} made unanswered ${what} ${count} hosts within about ${this.cfg.window * 2} s`,
+          message: `${src} made unanswered ${what} ${count} hosts within about ${span} s`,
         });
       }
     }
-    this.nflags = 0;
-    this.flagged.clear();
+  }
+
+  observe(s: SecondSummary): readonly Alert[] {
+    const ts = s.ts;
+    this.judge(this.judged, ts);
+    const done = this.judged;
+    done.clear();
+    this.judged = this.flags;
+    this.flags = done;
     if (this.cur.start === -Infinity) this.cur.start = ts;
     if (ts - this.cur.start >= this.cfg.window) {
       const old = this.prev;
@@ -246,8 +266,12 @@ export class PortScanDetector implements Detector {
     return out;
   }
 
+  /** End of input: judge the last second's sources now (no answer can come any more). */
   finish(lastTs: number): readonly Alert[] {
     const out: Alert[] = [];
+    this.judge(this.judged, lastTs);
+    this.judge(this.flags, lastTs);
+    this.tracker.step(lastTs, out);
     this.tracker.finish(lastTs, out);
     return out;
   }

@@ -137,9 +137,9 @@ export class RiskyServicesDetector implements Detector {
     return Math.min(100, Math.round(score));
   }
 
-  /** Stored seconds are +1; a service counts while seen within the last `window` seconds. */
+  /** Stored seconds are +1 (0 = never); a service counts while seen within the last `window` seconds. */
   private windowStart(ts: number): number {
-    return ts + 1 - this.cfg.window;
+    return Math.max(0, ts + 1 - this.cfg.window);
   }
 
   /** Service names the host served and used (ever, in this run). */

@@ -56,6 +56,7 @@ export class SilenceDetector implements Detector {
         threshold: n,
         baseline: null,
         message: `no packets for ${this.zeroRun} s (limit ${n} s): the capture may have stopped`,
+        since: this.runStart,
       });
     mark(at);
     if (at !== ts + seconds - 1) {

@@ -1,7 +1,8 @@
 // zscore detector: each second's global bytes/s and packets/s, and each active host's
 // bytes/s, scored against a rolling baseline of that series BEFORE the second joins it.
-// Anomalous seconds join clipped to the threshold, so a long spike cannot become normal
-// within a few seconds. Per-host series live in an LRU map of bounded size.
+// Anomalous seconds stay out of the baseline, so a long spike cannot become normal; only
+// a shift lasting a whole window joins it (the new level is learned and the alert ends).
+// Per-host series live in an LRU map of bounded size.
 
 import type { SecondSummary } from '../aggregate/summary.js';
 import type { Alert } from './alert.js';
@@ -35,19 +36,19 @@ export class ZscoreDetector implements Detector {
     this.gPackets = new RollingBaseline(cfg.window, cfg.method);
   }
 
-  /** Score x against b, then add x (clipped when anomalous) to b. */
+  /** Score x against b, then add x to b unless it is anomalous (for less than a window). */
   private score(b: RollingBaseline, x: number, absFloor: number): Scored | null {
-    const { threshold, warmup, direction, floor } = this.cfg;
-    let r: Scored | null = null;
-    if (b.count >= warmup) {
-      const center = b.center();
-      const { z, sd } = guardedZ(x, center, b.spread(), Math.max(absFloor, floor.relative * Math.abs(center)));
-      const anomalous = z >= threshold || (direction === 'both' && z <= -threshold);
-      r = { anomalous, z, center, sd };
-      if (anomalous) x = z > 0 ? center + threshold * sd : center - threshold * sd;
+    const { threshold, warmup, direction, floor, window } = this.cfg;
+    if (b.count < warmup) {
+      b.push(x);
+      return null;
     }
-    b.push(x);
-    return r;
+    const center = b.center();
+    const { z, sd } = guardedZ(x, center, b.spread(), Math.max(absFloor, floor.relative * Math.abs(center)));
+    const anomalous = z >= threshold || (direction === 'both' && z <= -threshold);
+    if (!anomalous) b.anomalousRun = 0;
+    if (!anomalous || ++b.anomalousRun > window) b.push(x);
+    return { anomalous, z, center, sd };
   }
 
   private mark(ts: number, note: string, host: string | null, metric: string, x: number, r: Scored): void {

@@ -73,7 +73,7 @@ export class AlertmanagerSink implements Sink {
     this.timer.unref();
   }
 
-  publish(msg: Message): void {
+  publish(msg: Message, _json?: string): void {
     if (msg.type !== 'alert') return;
     const p = toPostable(msg, this.sensor);
     if (msg.state === 'raised') this.active.set(msg.key, p);

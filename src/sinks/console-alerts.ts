@@ -47,7 +47,7 @@ export class ConsoleAlertSink implements Sink {
     this.color = wantColor(stream, env);
   }
 
-  publish(msg: Message): void {
+  publish(msg: Message, _json?: string): void {
     if (msg.type !== 'alert') return;
     this.stream.write(`${formatAlertLine(msg, this.color)}\n`);
   }

@@ -152,10 +152,11 @@ export class DeliveryQueue {
     if (!this.running) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
-        // Give up: drop the waiting items and abort the request in flight.
-        this.stats.dropped += this.items.length;
-        this.items.length = 0;
-        this.stats.queued = 0;
+        // Give up: drop the waiting items and abort the one in flight (counted as failed).
+        const keep = this.running ? 1 : 0;
+        this.stats.dropped += Math.max(0, this.items.length - keep);
+        this.items.length = Math.min(this.items.length, keep);
+        this.stats.queued = this.items.length;
         this.inflight?.abort();
         this.wake?.();
       }, this.closeTimeoutMs);

@@ -1,0 +1,98 @@
+// Address keys, text and CIDR sets. Oracles: Node's net.BlockList (an independent CIDR
+// matcher) and the WHATWG URL parser's IPv6 serialiser (RFC 5952 compression).
+import { BlockList, isIPv6 } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { CidrSet, formatIpv4, formatIpv6, key6, parseAddr, parseIpv4, parseIpv6 } from '../../src/detect/addr.js';
+import { ConfigError } from '../../src/errors.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s;
+  };
+}
+
+function randomV6(r: () => number): Uint32Array {
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) {
+    // Zero groups are common in real addresses: make runs of them likely.
+    const x = r();
+    w[i] = x % 3 === 0 ? 0 : x % 3 === 1 ? x & 0xffff : x;
+  }
+  return w;
+}
+
+describe('IPv6 text', () => {
+  it('matches the WHATWG URL serialiser (RFC 5952 compression) on random addresses', () => {
+    const r = rng(7);
+    for (let n = 0; n < 2000; n++) {
+      const w = randomV6(r);
+      const ours = formatIpv6(w);
+      const oracle = new URL(`http://[${ours}]/`).hostname.slice(1, -1);
+      if (ours.startsWith('::ffff:') && ours.includes('.')) continue; // URL prints mapped v4 in hex
+      expect(ours).toBe(oracle);
+      expect(isIPv6(ours)).toBe(true);
+      expect(Array.from(parseIpv6(ours) ?? [])).toEqual(Array.from(w));
+    }
+  });
+
+  it('parses the forms people write', () => {
+    expect(formatIpv6(parseIpv6('2001:DB8:0:0:0:0:0:1') ?? [])).toBe('2001:db8::1');
+    expect(formatIpv6(parseIpv6('::') ?? [1])).toBe('::');
+    expect(formatIpv6(parseIpv6('::ffff:192.0.2.1') ?? [])).toBe('::ffff:192.0.2.1');
+    expect(formatIpv6(parseIpv6('fe80::1%eth0') ?? [])).toBe('fe80::1');
+    for (const bad of ['1::2::3', '12345::', 'g::1', '1:2:3:4:5:6:7:8:9', '::1.2.3']) expect(parseIpv6(bad)).toBeNull();
+  });
+
+  it('keys two different addresses apart and the same address alike', () => {
+    const a = parseIpv6('2001:db8::1') ?? new Uint32Array(4);
+    const b = parseIpv6('2001:db8::2') ?? new Uint32Array(4);
+    expect(key6(a)).toBe(key6(Uint32Array.from(a)));
+    expect(key6(a)).not.toBe(key6(b));
+    expect(key6(a)).toBeGreaterThanOrEqual(2 ** 32);
+    expect(Number.isSafeInteger(key6(a))).toBe(true);
+  });
+});
+
+describe('IPv4 text', () => {
+  it('round-trips and rejects bad octets', () => {
+    expect(formatIpv4(parseIpv4('192.168.1.255') ?? 0)).toBe('192.168.1.255');
+    expect(parseIpv4('256.1.1.1')).toBeNull();
+    expect(parseIpv4('1.2.3')).toBeNull();
+    expect(parseAddr('10.0.0.1')?.version).toBe(4);
+  });
+});
+
+describe('CidrSet', () => {
+  it('agrees with net.BlockList on random addresses, v4 and v6', () => {
+    const nets = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '203.0.113.7', 'fc00::/7', 'fe80::/10', '2001:db8:1::/48'];
+    const ours = new CidrSet(nets, 'test');
+    const bl = new BlockList();
+    for (const n of nets) {
+      const [a = '', bits] = n.split('/');
+      const type = a.includes(':') ? 'ipv6' : 'ipv4';
+      if (bits === undefined) bl.addAddress(a, type);
+      else bl.addSubnet(a, Number(bits), type);
+    }
+    const r = rng(11);
+    const samples: string[] = ['10.255.255.255', '11.0.0.0', '172.31.0.1', '172.32.0.1', '203.0.113.7', '203.0.113.8', 'fe80::1', 'fec0::1', '2001:db8:1:ffff::1', '2001:db8:2::1'];
+    for (let i = 0; i < 3000; i++) {
+      const x = r();
+      // Bias towards the configured networks' neighbourhoods.
+      const hi = [10, 172, 192, 203, x >>> 24][i % 5] ?? 0;
+      samples.push(formatIpv4(((hi << 24) | (x & 0xffffff)) >>> 0));
+      const w = randomV6(r);
+      w[0] = ([0xfc000000, 0xfe800000, 0x20010db8, w[0] ?? 0][i % 4] ?? 0) | ((w[0] ?? 0) & 0x3ff);
+      samples.push(formatIpv6(w));
+    }
+    for (const s of samples) {
+      expect(ours.hasText(s), s).toBe(bl.check(s, s.includes(':') ? 'ipv6' : 'ipv4'));
+    }
+  });
+
+  it('names the option in its error', () => {
+    expect(() => new CidrSet(['10.0.0.0/33'], '--allow')).toThrow(ConfigError);
+    expect(() => new CidrSet(['nonsense'], '--allow')).toThrow(/--allow: "nonsense"/);
+  });
+});

@@ -1,0 +1,86 @@
+// new-host: learning period, local networks only, and the known-hosts file surviving a
+// restart (a second stage reading what the first wrote).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/detect/alert.js';
+import { CidrSet } from '../../src/detect/addr.js';
+import type { DetectConfig } from '../../src/detect/config.js';
+import { createDetectStage } from '../../src/detect/stage.js';
+import { ConfigError } from '../../src/errors.js';
+import { host, onlyDetector, raised, resolved, second } from './helpers.js';
+
+function cfg(edit: (c: DetectConfig) => void = () => undefined): DetectConfig {
+  return onlyDetector((c) => {
+    c.newHost.enabled = true;
+    c.newHost.learn = 60;
+    edit(c);
+  });
+}
+
+describe('new-host', () => {
+  it('learns during the learning period, then raises each new local host once and resolves it', () => {
+    const stage = createDetectStage(cfg((c) => (c.newHost.resolveAfter = 10)));
+    const out: Alert[] = [];
+    for (let t = 0; t < 100; t++) {
+      const hs = [host('192.168.1.1', [1, 100]), host('8.8.8.8', [1, 100])];
+      if (t === 30) hs.push(host('192.168.1.2', [1, 100])); // during learning
+      if (t >= 70) hs.push(host('192.168.1.3', [1, 100])); // after learning, stays active
+      const newAddrs = t === 0 ? ['192.168.1.1', '8.8.8.8'] : t === 30 ? ['192.168.1.2'] : t === 70 ? ['192.168.1.3'] : [];
+      if (t === 80) newAddrs.push('203.0.113.9', 'fd00::5'); // internet: ignored; ULA: local
+      out.push(...stage.observe(second(1000 + t, { hosts: hs, newHostAddrs: newAddrs })));
+    }
+    expect(out.map((a) => [a.state, a.host, a.ts])).toEqual([
+      ['raised', '192.168.1.3', 1070],
+      ['resolved', '192.168.1.3', 1080],
+      ['raised', 'fd00::5', 1080],
+      ['resolved', 'fd00::5', 1090],
+    ]);
+    expect(out[0]).toMatchObject({ detector: 'new-host', note: 'New_Host', severity: 'info', key: 'new-host/New_Host/192.168.1.3' });
+  });
+
+  it('honours --local-net', () => {
+    const stage = createDetectStage(
+      cfg((c) => {
+        c.newHost.learn = 0;
+        c.newHost.localNets = new CidrSet(['198.51.100.0/24'], 't');
+      }),
+    );
+    const out = stage.observe(second(5, { newHostAddrs: ['198.51.100.7', '10.0.0.1'] }));
+    expect(raised(out).map((a) => a.host)).toEqual(['198.51.100.7']);
+  });
+
+  it('keeps known hosts in a file that survives a restart (no re-learning, no re-alerting)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-known-'));
+    const file = join(dir, 'known.txt');
+    const first = createDetectStage(cfg((c) => (c.newHost.knownHosts = file)));
+    for (let t = 0; t < 10; t++) first.observe(second(t, { newHostAddrs: t === 0 ? ['10.1.1.1', '10.1.1.2'] : [] }));
+    // After learning: a new host is alerted and remembered.
+    expect(raised(first.observe(second(61, { newHostAddrs: ['10.1.1.3'] }))).map((a) => a.host)).toEqual(['10.1.1.3']);
+    first.finish(62);
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['10.1.1.1', '10.1.1.2', '10.1.1.3']);
+
+    // Restart: the file is the learned state, so no learning period; only a truly new host raises.
+    const second2 = createDetectStage(cfg((c) => (c.newHost.knownHosts = file)));
+    const out = second2.observe(second(500, { newHostAddrs: ['10.1.1.1', '10.1.1.3', '10.1.1.4'] }));
+    expect(raised(out).map((a) => a.host)).toEqual(['10.1.1.4']);
+    expect(second2.stats().knownHosts).toBe(4);
+    expect(resolved(second2.finish(501)).map((a) => a.host)).toEqual(['10.1.1.4']);
+  });
+
+  it('reads hand-written files (comments, blank lines, uncompressed IPv6) and rejects bad lines with their number', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-known-'));
+    const good = join(dir, 'good.txt');
+    writeFileSync(good, '# lab\n\n10.0.0.1   first seen yesterday\nFD00:0:0:0:0:0:0:1\n');
+    const stage = createDetectStage(cfg((c) => (c.newHost.knownHosts = good)));
+    expect(raised(stage.observe(second(1, { newHostAddrs: ['10.0.0.1', 'fd00::1', 'fd00::2'] }))).map((a) => a.host)).toEqual([
+      'fd00::2',
+    ]);
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, '10.0.0.1\nnot-an-address\n');
+    expect(() => createDetectStage(cfg((c) => (c.newHost.knownHosts = bad)))).toThrow(ConfigError);
+    expect(() => createDetectStage(cfg((c) => (c.newHost.knownHosts = bad)))).toThrow(/line 2: "not-an-address"/);
+  });
+});

@@ -1,0 +1,189 @@
+// zscore: warm-up, zero stdev, score-before-join, raise after m / resolve after n, the
+// robust variant, per-host series in bounded memory. Expected baselines are recomputed
+// with simple-statistics from the script.
+import { mean, standardDeviation } from 'simple-statistics';
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/detect/alert.js';
+import type { DetectConfig } from '../../src/detect/config.js';
+import { createDetectStage, type DetectStage } from '../../src/detect/stage.js';
+import { host, onlyDetector, raised, resolved, second } from './helpers.js';
+
+function zstage(edit: (c: DetectConfig) => void = () => undefined): DetectStage {
+  return createDetectStage(
+    onlyDetector((c) => {
+      c.zscore.enabled = true;
+      c.zscore.hosts.enabled = false;
+      c.zscore.window = 60;
+      c.zscore.warmup = 20;
+      edit(c);
+    }),
+  );
+}
+
+function noisy(i: number): number {
+  // Deterministic noise around 1e6 B/s, stdev about 2e4.
+  return 1e6 + (((i * 7919) % 101) - 50) * 700;
+}
+
+function feed(stage: DetectStage, values: readonly number[], t0 = 0, packets = (b: number) => Math.round(b / 1000)): Alert[] {
+  return values.flatMap((b, i) => [...stage.observe(second(t0 + i, { bytes: b, packets: packets(b) }))]);
+}
+
+describe('zscore', () => {
+  it('scores nothing during warm-up, however large', () => {
+    const stage = zstage();
+    const xs = Array.from({ length: 19 }, (_, i) => (i === 18 ? 1e12 : noisy(i)));
+    expect(feed(stage, xs)).toEqual([]);
+  });
+
+  it('scores a second against the baseline before it joins it, and reports that baseline', () => {
+    const stage = zstage((c) => {
+      c.zscore.raiseAfter = 1;
+      c.zscore.floor = { relative: 0.001, bytes: 1000, packets: 10 };
+    });
+    const xs = Array.from({ length: 40 }, (_, i) => noisy(i));
+    expect(feed(stage, xs)).toEqual([]);
+    const spike = 5e6;
+    const out = raised(feed(stage, [spike], 40)).filter((a) => a.note === 'Global_Bytes_Spike');
+    expect(out).toHaveLength(1);
+    const a = out[0];
+    const window = xs.slice(-40);
+    expect(a?.baseline?.mean).toBeCloseTo(mean(window), 6);
+    expect(a?.baseline?.stdev).toBeCloseTo(standardDeviation(window), 6);
+    expect(a?.baseline?.z).toBeCloseTo((spike - mean(window)) / standardDeviation(window), 6);
+    expect(a?.value).toBe(spike);
+    expect(a?.ts).toBe(40);
+  });
+
+  it('raises after m anomalous seconds and resolves after n normal ones, once each', () => {
+    const stage = zstage((c) => {
+      c.zscore.raiseAfter = 2;
+      c.zscore.resolveAfter = 4;
+    });
+    const xs = Array.from({ length: 60 }, (_, i) => (i >= 30 && i < 45 ? 4e6 : noisy(i)));
+    const out = feed(stage, xs).filter((a) => a.note === 'Global_Bytes_Spike');
+    expect(out.map((a) => [a.state, a.ts, a.since])).toEqual([
+      ['raised', 31, 30],
+      ['resolved', 48, 30],
+    ]);
+  });
+
+  it('a long spike does not become its own baseline within the window; a lasting shift is learned after it', () => {
+    const stage = zstage((c) => (c.zscore.resolveAfter = 1));
+    const xs = Array.from({ length: 30 }, (_, i) => noisy(i));
+    // 50 s at 4x (window 60): had it joined the baseline, it would look normal within seconds.
+    for (let i = 30; i < 80; i++) xs.push(4e6);
+    const out = feed(stage, xs).filter((a) => a.note === 'Global_Bytes_Spike');
+    expect(out.map((a) => a.state)).toEqual(['raised']);
+    // The shift persists: after a whole window it is the new normal and the alert ends.
+    const more = feed(stage, Array.from({ length: 200 }, () => 4e6), 80).filter((a) => a.note === 'Global_Bytes_Spike');
+    expect(more.map((a) => a.state)).toEqual(['resolved']);
+    expect(more[0]?.ts).toBeGreaterThan(30 + 60);
+  });
+
+  it('floors a zero stdev: a flat baseline does not turn noise into infinity', () => {
+    const stage = zstage((c) => {
+      c.zscore.raiseAfter = 1;
+      c.zscore.floor = { relative: 0.1, bytes: 1000, packets: 10 };
+    });
+    const flat = Array.from({ length: 30 }, () => 1e6);
+    expect(feed(stage, flat, 0, () => 1000)).toEqual([]);
+    // +40%: z = 0.4e6 / (0.1 * 1e6) = 4 < 5: quiet (and it joins the baseline).
+    expect(feed(stage, [1.4e6], 30, () => 1000)).toEqual([]);
+    const out = raised(feed(stage, [1.6e6], 31, () => 1000));
+    expect(out.map((a) => a.note)).toEqual(['Global_Bytes_Spike']);
+    const w = [...flat, 1.4e6];
+    const sd = Math.max(standardDeviation(w), 0.1 * mean(w));
+    expect(sd).toBeGreaterThan(standardDeviation(w));
+    expect(out[0]?.baseline?.mean).toBeCloseTo(mean(w), 6);
+    expect(out[0]?.baseline?.stdev).toBeCloseTo(sd, 6);
+    expect(out[0]?.baseline?.z).toBeCloseTo((1.6e6 - mean(w)) / sd, 9);
+    expect(Number.isFinite(out[0]?.baseline?.z)).toBe(true);
+  });
+
+  it('the robust (median/MAD) baseline sees a level shift that occasional bursts hide from mean/stdev', () => {
+    const history = Array.from({ length: 100 }, (_, i) => (i % 20 === 0 ? 2e7 : noisy(i)));
+    const shift = [3e6, 3e6, 3e6];
+    const run = (method: 'mean' | 'median'): Alert[] => {
+      const stage = zstage((c) => {
+        c.zscore.window = 100;
+        c.zscore.warmup = 100;
+        c.zscore.method = method;
+      });
+      feed(stage, history);
+      return raised(feed(stage, shift, 100)).filter((a) => a.note === 'Global_Bytes_Spike');
+    };
+    // Oracle: with mean/stdev the shift scores far below 5.
+    expect((3e6 - mean(history)) / standardDeviation(history)).toBeLessThan(1);
+    expect(run('mean')).toEqual([]);
+    const m = run('median');
+    expect(m).toHaveLength(1);
+    expect(m[0]?.message).toMatch(/median baseline/);
+  });
+
+  it('alerts drops only when direction is both', () => {
+    const xs = Array.from({ length: 40 }, (_, i) => noisy(i));
+    const up = zstage((c) => (c.zscore.raiseAfter = 1));
+    feed(up, xs);
+    expect(feed(up, [1e5], 40)).toEqual([]);
+    const both = zstage((c) => {
+      c.zscore.raiseAfter = 1;
+      c.zscore.direction = 'both';
+    });
+    feed(both, xs);
+    expect(raised(feed(both, [1e5], 40)).map((a) => a.note)).toContain('Global_Bytes_Drop');
+  });
+
+  it('keeps a baseline per host, alerts its spike above minBytes, and bounds the series held', () => {
+    const stage = createDetectStage(
+      onlyDetector((c) => {
+        c.zscore.enabled = true;
+        c.zscore.global = false;
+        c.zscore.window = 60;
+        c.zscore.warmup = 20;
+        c.zscore.raiseAfter = 1;
+        c.zscore.hosts = { enabled: true, max: 3, minBytes: 1e5 };
+      }),
+    );
+    const out: Alert[] = [];
+    for (let t = 0; t < 40; t++) {
+      const hs = [host('10.0.0.1', [10, noisy(t) / 10]), host('10.0.0.2', [10, 1000 + (t % 3)])];
+      // A small host that spikes tenfold but stays under minBytes, and a big one that spikes.
+      if (t === 35) hs[1] = host('10.0.0.2', [10, 20_000]);
+      if (t === 36) hs[0] = host('10.0.0.1', [10, 1e6]);
+      out.push(...stage.observe(second(t, { hosts: hs })));
+    }
+    expect(raised(out).map((a) => [a.note, a.host, a.ts])).toEqual([['Host_Bytes_Spike', '10.0.0.1', 36]]);
+    // Three more hosts: the least recently active series are evicted, memory stays bounded.
+    stage.observe(second(40, { hosts: [host('10.0.0.3', [1, 1]), host('10.0.0.4', [1, 1]), host('10.0.0.5', [1, 1])] }));
+    expect(stage.stats().zscoreSeries).toBe(3);
+    expect(stage.stats().zscoreEvicted).toBe(2);
+    expect(resolved(stage.finish(41)).map((a) => a.host)).toEqual(['10.0.0.1']);
+  });
+
+  it('counts an absent host as zero only when the list of hosts was complete', () => {
+    const mk = (complete: boolean) => {
+      const stage = createDetectStage(
+        onlyDetector((c) => {
+          c.zscore.enabled = true;
+          c.zscore.global = false;
+          c.zscore.window = 30;
+          c.zscore.warmup = 10;
+          c.zscore.raiseAfter = 1;
+          c.zscore.hosts = { enabled: true, max: 10, minBytes: 0 };
+        }),
+      );
+      const out: Alert[] = [];
+      for (let t = 0; t < 30; t++) {
+        // 10.0.0.1 talks every other second; absent seconds are zeros only if the list is complete.
+        const hs = t % 2 === 0 ? [host('10.0.0.1', [10, 1e6])] : [];
+        out.push(...stage.observe(second(t, { hosts: hs, activeHosts: complete ? hs.length : 50 })));
+      }
+      return out;
+    };
+    // Complete lists: the baseline alternates 0 and 1e6 (stdev 5e5): 1e6 is 1 sigma, quiet.
+    expect(mk(true)).toEqual([]);
+    // Truncated lists: only the 1e6 samples are known; no false zeros, and still quiet.
+    expect(mk(false)).toEqual([]);
+  });
+});
