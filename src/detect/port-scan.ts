@@ -78,15 +78,22 @@ class AddrPool {
     this.version[i] = version;
     if (version === 6 && w !== null) this.words.set(w, i * 4);
   }
+  copy(from: number, to: number): void {
+    this.keys[to] = this.keys[from] ?? 0;
+    this.version[to] = this.version[from] ?? 0;
+    this.words.copyWithin(to * 4, from * 4, from * 4 + 4);
+  }
   text(i: number): string {
     return this.version[i] === 6 ? formatIpv6(this.words.subarray(i * 4, i * 4 + 4)) : formatIpv4(this.keys[i] ?? 0);
   }
 }
 
-/** Sources that crossed a limit in one second: (src, kind, target) -> index. */
+/** Sources that crossed a limit: (src, kind, target) -> index, with the packet second. */
 class Flags {
   readonly table = new KeyTable(MAX_FLAGS * 4);
   readonly index: Int32Array;
+  readonly slot = new Int32Array(MAX_FLAGS);
+  readonly sec = new Float64Array(MAX_FLAGS);
   readonly src = new AddrPool(MAX_FLAGS);
   readonly dst = new AddrPool(MAX_FLAGS);
   /** 0: Port_Scan (ports of one host); 1: Address_Scan (hosts on one port). */
@@ -98,20 +105,37 @@ class Flags {
     this.index = new Int32Array(this.table.capacity);
   }
 
-  add(src: number, kind: number, target: number, port: number, version: number, s6: Uint32Array | null, d6: Uint32Array | null): void {
+  /** First crossing wins: a source already waiting keeps its (earlier) second. */
+  add(src: number, kind: number, target: number, port: number, sec: number, version: number, s6: Uint32Array | null, d6: Uint32Array | null): void {
     const slot = this.table.upsert(src, kind, target);
-    if (slot < 0 || !this.table.inserted || this.n >= MAX_FLAGS) return;
+    if (slot < 0 || !this.table.inserted) return;
+    if (this.n >= MAX_FLAGS) {
+      this.table.delete(slot);
+      return;
+    }
     const i = this.n++;
     this.index[slot] = i;
+    this.slot[i] = slot;
+    this.sec[i] = sec;
     this.src.set(i, src, version, s6);
     this.kind[i] = kind;
     this.port[i] = port;
     if (kind === 0) this.dst.set(i, target, version, d6);
   }
 
-  clear(): void {
-    this.n = 0;
-    this.table.clear();
+  /** Drop entry i by moving the last entry into its place. */
+  remove(i: number): void {
+    this.table.delete(this.slot[i] ?? 0);
+    const last = --this.n;
+    if (i === last) return;
+    const slot = this.slot[last] ?? 0;
+    this.index[slot] = i;
+    this.slot[i] = slot;
+    this.sec[i] = this.sec[last] ?? 0;
+    this.src.copy(last, i);
+    this.dst.copy(last, i);
+    this.kind[i] = this.kind[last] ?? 0;
+    this.port[i] = this.port[last] ?? 0;
   }
 }
 
@@ -119,9 +143,8 @@ export class PortScanDetector implements Detector {
   readonly name = 'port-scan';
   private cur: Generation;
   private prev: Generation;
-  /** Flagged this second, and flagged the second before (judged now). */
-  private flags = new Flags();
-  private judged = new Flags();
+  /** Sources over a limit, judged one second after (answers may still be on their way). */
+  private readonly flags = new Flags();
   /** Attempts not tracked because a table was full (cumulative). */
   get untracked(): number {
     return this.cur.attempts.refused + this.prev.attempts.refused + this.cur.pairs.refused + this.prev.pairs.refused;
@@ -134,10 +157,14 @@ export class PortScanDetector implements Detector {
   ) {
     this.cur = new Generation(cfg.tableSize);
     this.prev = new Generation(cfg.tableSize);
-    this.packet = (p) => this.onPacket(p);
+    this.packet = (p, ts) => this.onPacket(p, ts);
   }
 
-  private onPacket(p: DecodedPacket): void {
+  /** Packet time of the packet being handled (read only when a source crosses a limit). */
+  private tsMicros = 0;
+
+  private onPacket(p: DecodedPacket, tsMicros: number): void {
+    this.tsMicros = tsMicros;
     const v = p.ipVersion;
     if (v === 0) {
       if ((p.layers & LAYER.arp) !== 0) this.onArp(p);
@@ -188,10 +215,10 @@ export class PortScanDetector implements Detector {
     const nHosts = g.bump(src, 0, port, 1);
     const { ports, hosts } = this.cfg;
     if (port !== ARP_PORT && (nPorts >= ports || this.prev.count(src, dst, ANY) >= ports)) {
-      this.flags.add(src, 0, dst, port, version, s6, d6);
+      this.flags.add(src, 0, dst, port, Math.floor(this.tsMicros / 1e6), version, s6, d6);
     }
     if (nHosts >= hosts || this.prev.count(src, 0, port) >= hosts) {
-      this.flags.add(src, 1, port, port, version, s6, d6);
+      this.flags.add(src, 1, port, port, Math.floor(this.tsMicros / 1e6), version, s6, d6);
     }
   }
 
@@ -219,22 +246,28 @@ export class PortScanDetector implements Detector {
     return Math.max(this.cur.count(src, 0, port), this.prev.count(src, 0, port));
   }
 
-  /** Mark the sources of `f` still over their limit as anomalous in second ts. */
-  private judge(f: Flags, ts: number): void {
+  /** Mark the sources flagged at or before second `upTo` and still over their limit as
+   *  anomalous in second ts; they leave the flag list either way. */
+  private judge(ts: number, upTo: number): void {
+    const f = this.flags;
     const span = this.cfg.window * 2;
-    for (let i = 0; i < f.n; i++) {
+    for (let i = 0; i < f.n; ) {
+      if ((f.sec[i] ?? 0) > upTo) {
+        i++;
+        continue;
+      }
       const count = this.countNow(f, i);
       const src = f.src.text(i);
       if (f.kind[i] === 0) {
-        if (count < this.cfg.ports) continue;
-        this.tracker.anomalous(ts, 'Port_Scan', src, 'distinct_ports', {
-          value: count,
-          threshold: this.cfg.ports,
-          baseline: null,
-          message: `${src} made unanswered attempts at ${count} ports of ${f.dst.text(i)} within about ${span} s`,
-        });
-      } else {
-        if (count < this.cfg.hosts) continue;
+        if (count >= this.cfg.ports) {
+          this.tracker.anomalous(ts, 'Port_Scan', src, 'distinct_ports', {
+            value: count,
+            threshold: this.cfg.ports,
+            baseline: null,
+            message: `${src} made unanswered attempts at ${count} ports of ${f.dst.text(i)} within about ${span} s`,
+          });
+        }
+      } else if (count >= this.cfg.hosts) {
         const port = f.port[i] ?? 0;
         const what = port === ARP_PORT ? 'ARP requests for' : `attempts at port ${port} of`;
         this.tracker.anomalous(ts, 'Address_Scan', src, 'distinct_hosts', {
@@ -244,16 +277,13 @@ export class PortScanDetector implements Detector {
           message: `${src} made unanswered ${what} ${count} hosts within about ${span} s`,
         });
       }
+      f.remove(i);
     }
   }
 
   observe(s: SecondSummary): readonly Alert[] {
     const ts = s.ts;
-    this.judge(this.judged, ts);
-    const done = this.judged;
-    done.clear();
-    this.judged = this.flags;
-    this.flags = done;
+    this.judge(ts, ts - 1);
     if (this.cur.start === -Infinity) this.cur.start = ts;
     if (ts - this.cur.start >= this.cfg.window) {
       const old = this.prev;
@@ -266,12 +296,13 @@ export class PortScanDetector implements Detector {
     return out;
   }
 
-  /** End of input: judge the last second's sources now (no answer can come any more). */
+  /** End of input: judge every waiting source now (no answer can come any more). */
   finish(lastTs: number): readonly Alert[] {
     const out: Alert[] = [];
-    this.judge(this.judged, lastTs);
-    this.judge(this.flags, lastTs);
-    this.tracker.step(lastTs, out);
+    if (this.flags.n > 0) {
+      this.judge(lastTs, Infinity);
+      this.tracker.step(lastTs, out);
+    }
     this.tracker.finish(lastTs, out);
     return out;
   }

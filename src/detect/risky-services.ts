@@ -30,9 +30,13 @@ export class RiskyServicesDetector implements Detector {
   /** Second (+1, so 0 = never) each host last served / used each service: [slot * nsvc + svc]. */
   private readonly served: Int32Array;
   private readonly used: Int32Array;
+  /** Hosts whose services changed, with the packet second, waiting for that second to close. */
   private readonly touched = new Int32Array(MAX_TOUCHED);
-  private readonly touchedMark: Int32Array;
+  private readonly touchedSec = new Float64Array(MAX_TOUCHED);
+  /** 1 while the host is in `touched`. */
+  private readonly touchedMark: Uint8Array;
   private ntouched = 0;
+  /** Last second closed by the pipeline. */
   private second = 0;
   /** Hosts at or above the alert score: slot -> text. */
   private readonly hot = new Map<number, string>();
@@ -68,7 +72,7 @@ export class RiskyServicesDetector implements Detector {
     this.words = new Uint32Array(cap * 4);
     this.served = new Int32Array(cap * Math.max(1, names.length));
     this.used = new Int32Array(cap * Math.max(1, names.length));
-    this.touchedMark = new Int32Array(cap);
+    this.touchedMark = new Uint8Array(cap);
     this.packet = (p, ts) => this.onPacket(p, ts);
   }
 
@@ -118,9 +122,12 @@ export class RiskyServicesDetector implements Detector {
       this.version[slot] = w6 === null ? 4 : 6;
       if (w6 !== null) this.words.set(w6, slot * 4);
     }
+    const first = (into[slot * n + svc] ?? 0) === 0 || (into[slot * n + svc] ?? 0) <= sec - this.cfg.window;
     into[slot * n + svc] = sec;
-    if (this.touchedMark[slot] !== this.second + 1 && this.ntouched < MAX_TOUCHED) {
-      this.touchedMark[slot] = this.second + 1;
+    // Only a service new to the host (or back after the window) can raise its score.
+    if (first && this.touchedMark[slot] === 0 && this.ntouched < MAX_TOUCHED) {
+      this.touchedMark[slot] = 1;
+      this.touchedSec[this.ntouched] = sec - 1;
       this.touched[this.ntouched++] = slot;
     }
   }
@@ -174,11 +181,20 @@ export class RiskyServicesDetector implements Detector {
   observe(s: SecondSummary): readonly Alert[] {
     const ts = s.ts;
     this.second = ts;
+    // Hosts touched in seconds the pipeline has closed; later ones wait (packet time).
+    let keep = 0;
     for (let i = 0; i < this.ntouched; i++) {
       const slot = this.touched[i] ?? 0;
+      const sec = this.touchedSec[i] ?? 0;
+      if (sec > ts) {
+        this.touched[keep] = slot;
+        this.touchedSec[keep++] = sec;
+        continue;
+      }
+      this.touchedMark[slot] = 0;
       if (this.scoreSlot(slot, this.windowStart(ts)) >= this.cfg.alertScore && !this.hot.has(slot)) this.hot.set(slot, this.text(slot));
     }
-    this.ntouched = 0;
+    this.ntouched = keep;
     for (const [slot, host] of this.hot) {
       const score = this.scoreSlot(slot, this.windowStart(ts));
       if (score >= this.cfg.alertScore) {

@@ -2,6 +2,8 @@
 // completed (the client's first ACK after its SYN). A host receiving at least minRate SYN/s
 // with `ratio` or more SYNs per completed handshake is flooded, spoofed sources included
 // (they never complete). Half-open connections live in a fixed table, cleared every 30 s.
+// Seconds are the packets' own: the pipeline may hand over second T after packets of
+// T+1 and T+2 (its reorder allowance), so counts are closed by packet time and queued.
 
 import type { SecondSummary } from '../aggregate/summary.js';
 import { TCP_FLAGS, type DecodedPacket } from '../decode/packet.js';
@@ -20,6 +22,14 @@ const HALF_OPEN_TTL = 30;
 /** Destinations counted per second at most. */
 const MAX_DESTINATIONS = 4096;
 
+/** One destination's closed second, kept until the pipeline closes that second. */
+interface SecondResult {
+  ts: number;
+  host: string;
+  syn: number;
+  done: number;
+}
+
 export class SynFloodDetector implements Detector {
   readonly name = 'syn-flood';
   /** (client, server, clientPort << 16 | serverPort) of SYNs not yet completed. */
@@ -27,7 +37,11 @@ export class SynFloodDetector implements Detector {
   /** Cheap pre-filter: half-open entries per port-pair hash, so most ACKs skip the table. */
   private readonly portFilter = new Int32Array(1 << 16);
   private halfOpenSince = -Infinity;
-  /** Destinations of this second. */
+  /** Packet-time second being counted (-1: none yet). */
+  private cur = -1;
+  /** Closed seconds' notable destinations, oldest first. */
+  private results: SecondResult[] = [];
+  /** Destinations of the second being counted. */
   private readonly dst = new KeyTable(MAX_DESTINATIONS * 2);
   private readonly syn: Int32Array;
   private readonly completed: Int32Array;
@@ -45,7 +59,7 @@ export class SynFloodDetector implements Detector {
     this.completed = new Int32Array(n);
     this.version = new Uint8Array(n);
     this.words = new Uint32Array(n * 4);
-    this.packet = (p) => this.onPacket(p);
+    this.packet = (p, ts) => this.onPacket(p, ts);
   }
 
   /** Half-open connections and destinations not tracked because a table was full. */
@@ -53,10 +67,12 @@ export class SynFloodDetector implements Detector {
     return this.halfOpen.refused + this.dst.refused;
   }
 
-  private onPacket(p: DecodedPacket): void {
+  private onPacket(p: DecodedPacket, tsMicros: number): void {
     if (p.ipProto !== 6 || p.ipVersion === 0) return;
     const f = p.tcpFlags & (SYN | ACK | RST);
     if (f === SYN) {
+      const sec = Math.floor(tsMicros / 1e6);
+      if (sec > this.cur) this.roll(sec);
       this.onSyn(p);
     } else if (f === ACK) {
       const h = portHash(p.srcPort, p.dstPort);
@@ -99,32 +115,53 @@ export class SynFloodDetector implements Detector {
     return this.version[d] === 6 ? formatIpv6(this.words.subarray(d * 4, d * 4 + 4)) : formatIpv4(this.dst.ka[d] ?? 0);
   }
 
-  observe(s: SecondSummary): readonly Alert[] {
-    const { minRate, ratio } = this.cfg;
+  /** Close the second being counted (its results wait for the pipeline) and start `sec`. */
+  private roll(sec: number): void {
+    if (this.cur >= 0) this.closeSecond();
+    this.cur = sec;
+    if (this.halfOpenSince < 0) this.halfOpenSince = sec;
+    if (sec - this.halfOpenSince >= HALF_OPEN_TTL) {
+      this.halfOpen.clear();
+      this.portFilter.fill(0);
+      this.halfOpenSince = sec;
+    }
+  }
+
+  private closeSecond(): void {
     const t = this.dst;
-    for (let d = 0; d < t.capacity; d++) {
-      if (!t.live(d)) continue;
-      const syn = this.syn[d] ?? 0;
-      const done = this.completed[d] ?? 0;
-      if (syn >= minRate && syn >= ratio * done) {
-        const host = this.text(d);
-        this.tracker.anomalous(s.ts, 'SYN_Flood', host, 'syn/s', {
-          value: syn,
-          threshold: minRate,
-          baseline: null,
-          message: `${host} received ${syn} SYNs in one second with ${done} handshakes completed (flood: >= ${minRate} SYN/s and >= ${ratio} SYNs per handshake)`,
-        });
-      } else if (syn > 0) {
-        this.tracker.normal('SYN_Flood', this.text(d), syn);
+    // Destinations far below the limit cannot be flooded; they are not kept.
+    const notable = Math.max(1, this.cfg.minRate / 10);
+    if (t.size > 0) {
+      for (let d = 0; d < t.capacity; d++) {
+        if (!t.live(d) || (this.syn[d] ?? 0) < notable) continue;
+        this.results.push({ ts: this.cur, host: this.text(d), syn: this.syn[d] ?? 0, done: this.completed[d] ?? 0 });
       }
     }
     t.clear();
-    if (this.halfOpenSince === -Infinity) this.halfOpenSince = s.ts;
-    if (s.ts - this.halfOpenSince >= HALF_OPEN_TTL) {
-      this.halfOpen.clear();
-      this.portFilter.fill(0);
-      this.halfOpenSince = s.ts;
+  }
+
+  observe(s: SecondSummary): readonly Alert[] {
+    const { minRate, ratio } = this.cfg;
+    if (this.cur >= 0 && this.cur <= s.ts) {
+      this.closeSecond();
+      this.cur = -1;
     }
+    const later: SecondResult[] = [];
+    for (const r of this.results) {
+      if (r.ts > s.ts) {
+        later.push(r);
+      } else if (r.syn >= minRate && r.syn >= ratio * r.done) {
+        this.tracker.anomalous(s.ts, 'SYN_Flood', r.host, 'syn/s', {
+          value: r.syn,
+          threshold: minRate,
+          baseline: null,
+          message: `${r.host} received ${r.syn} SYNs in one second with ${r.done} handshakes completed (flood: >= ${minRate} SYN/s and >= ${ratio} SYNs per handshake)`,
+        });
+      } else {
+        this.tracker.normal('SYN_Flood', r.host, r.syn);
+      }
+    }
+    this.results = later;
     const out: Alert[] = [];
     this.tracker.step(s.ts, out);
     return out;

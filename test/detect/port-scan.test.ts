@@ -139,4 +139,16 @@ describe('port-scan', () => {
     ]);
     expect(resolved(end)[0]?.message).toContain('end of input');
   });
+
+  it('judges a source by the second of its packets, not by when the pipeline closes seconds', () => {
+    const stage = pstage();
+    const hook = stage.packetHook;
+    if (hook === null) throw new Error('port-scan needs packets');
+    // The sweep happens in second 52; the pipeline closes 50 and 51 only after seeing it.
+    for (let i = 1; i <= 30; i++) hook(tcp('10.9.9.9', 61000, `10.0.1.${i}`, 22, F.SYN), 52e6 + i, 60);
+    expect(stage.observe(second(50))).toEqual([]);
+    expect(stage.observe(second(51))).toEqual([]);
+    expect(stage.observe(second(52))).toEqual([]);
+    expect(raised(stage.observe(second(53))).map((a) => [a.host, a.ts])).toEqual([['10.9.9.9', 53]]);
+  });
 });

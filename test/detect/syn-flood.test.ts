@@ -75,4 +75,18 @@ describe('syn-flood', () => {
     const out = raised(send(stage, 1, [...v6, ...spoofed('192.0.2.1', 99, 3)]));
     expect(out.map((a) => a.host)).toEqual(['2001:db8:ffff::1']);
   });
+
+  it('counts by packet time when the pipeline closes seconds late (its reorder allowance)', () => {
+    const stage = sstage();
+    const hook = stage.packetHook;
+    if (hook === null) throw new Error('syn-flood needs packets');
+    // Packets of seconds 10..12 arrive before the pipeline closes second 10; the flood is in 12.
+    for (const p of handshakes('10.0.0.80', 50, 1, true)) hook(p, 10e6 + 5, 60);
+    for (const p of handshakes('10.0.0.80', 50, 2, true)) hook(p, 11e6 + 5, 60);
+    for (const p of spoofed('10.10.10.10', 400, 1)) hook(p, 12e6 + 5, 60);
+    expect(stage.observe(second(10))).toEqual([]);
+    expect(stage.observe(second(11))).toEqual([]);
+    const out = stage.observe(second(12));
+    expect(out.map((a) => [a.state, a.host, a.ts, a.value])).toEqual([['raised', '10.10.10.10', 12, 400]]);
+  });
 });
