@@ -2,7 +2,8 @@
 // (Port_Scan) or at one port of many hosts (Address_Scan; ARP requests count as a port of
 // their own, so ARP sweeps are address scans). Like Zeek's scan policy it counts attempts
 // that were not answered: an open port's SYN-ACK takes its attempt back, which keeps busy
-// clients (a browser reaching fifty web servers) out of it. Fixed-size tables, two
+// clients (a browser reaching fifty web servers) out of it; a bare RST from the prober
+// right after (SYN scanners, banner grabbers) makes it count again. Fixed-size tables, two
 // generations of `window` seconds each; the count of a pair is the larger of the two.
 // A source crossing a limit is judged one second later, with the answers that arrived
 // meanwhile taken into account (a burst of connections is answered within an RTT).
@@ -56,7 +57,7 @@ class Generation {
   bump(a: number, b: number, c: number, by: number): number {
     const i = by > 0 ? this.pairs.upsert(a, b, c) : this.pairs.find(a, b, c);
     if (i < 0) return 0;
-    if (this.pairs.inserted) this.counts[i] = 0;
+    if (by > 0 && this.pairs.inserted) this.counts[i] = 0;
     const n = (this.counts[i] ?? 0) + by;
     this.counts[i] = n;
     return n;
@@ -178,6 +179,11 @@ export class PortScanDetector implements Detector {
         if (p.dstPort >= 0) this.attempt(p, p.dstPort);
       } else if ((f & (SYN | ACK)) === (SYN | ACK)) {
         this.answer(p);
+      } else if ((f & (RST | ACK | SYN)) === RST) {
+        // A bare RST from the prober to an open port that answered: what SYN scanners
+        // (nmap -sS, masscan) and banner grabbers send. The probe counts again. Stacks
+        // aborting a real connection send RST+ACK.
+        this.reprobe(p);
       }
     } else if (proto === 17) {
       const sp = p.srcPort;
@@ -206,6 +212,21 @@ export class PortScanDetector implements Detector {
     else this.unrecord(key6(p.dst6), key6(p.src6), p.srcPort);
   }
 
+  private reprobe(p: DecodedPacket): void {
+    const port = p.dstPort;
+    if (port < 0) return;
+    const v6 = p.ipVersion === 6;
+    const src = v6 ? key6(p.src6) : p.src4 >>> 0;
+    const dst = v6 ? key6(p.dst6) : p.dst4 >>> 0;
+    const g = this.cur.attempts.find(src, dst, port) >= 0 ? this.cur : this.prev;
+    const slot = g.attempts.find(src, dst, port);
+    if (slot < 0 || g.answered[slot] !== 1) return;
+    g.answered[slot] = 0;
+    const nPorts = g.bump(src, dst, ANY, 1);
+    const nHosts = g.bump(src, 0, port, 1);
+    this.check(src, dst, port, nPorts, nHosts, p.ipVersion, v6 ? p.src6 : null, v6 ? p.dst6 : null);
+  }
+
   private record(src: number, dst: number, port: number, version: number, s6: Uint32Array | null, d6: Uint32Array | null): void {
     const g = this.cur;
     const slot = g.attempts.upsert(src, dst, port);
@@ -213,6 +234,11 @@ export class PortScanDetector implements Detector {
     g.answered[slot] = 0;
     const nPorts = g.bump(src, dst, ANY, 1);
     const nHosts = g.bump(src, 0, port, 1);
+    this.check(src, dst, port, nPorts, nHosts, version, s6, d6);
+  }
+
+  /** Flag the source when a count has reached its limit (in either generation). */
+  private check(src: number, dst: number, port: number, nPorts: number, nHosts: number, version: number, s6: Uint32Array | null, d6: Uint32Array | null): void {
     const { ports, hosts } = this.cfg;
     if (port !== ARP_PORT && (nPorts >= ports || this.prev.count(src, dst, ANY) >= ports)) {
       this.flags.add(src, 0, dst, port, Math.floor(this.tsMicros / 1e6), version, s6, d6);
@@ -264,7 +290,7 @@ export class PortScanDetector implements Detector {
             value: count,
             threshold: this.cfg.ports,
             baseline: null,
-            message: `${src} made unanswered attempts at ${count} ports of ${f.dst.text(i)} within about ${span} s`,
+            message: `${src} made unanswered or reset attempts at ${count} ports of ${f.dst.text(i)} within about ${span} s`,
           });
         }
       } else if (count >= this.cfg.hosts) {
@@ -274,7 +300,7 @@ export class PortScanDetector implements Detector {
           value: count,
           threshold: this.cfg.hosts,
           baseline: null,
-          message: `${src} made unanswered ${what} ${count} hosts within about ${span} s`,
+          message: `${src} made unanswered or reset ${what} ${count} hosts within about ${span} s`,
         });
       }
       f.remove(i);

@@ -4,9 +4,11 @@
 // it uses one when it sends to it. Serving counts the full weight, using `usedFactor` of it;
 // a service counts for `window` seconds after it was last seen. Scores appear on the
 // summaries' and the report's hosts (`risk`); a host at or above alertScore is alerted.
+// A SYN makes its sender a client and a SYN-ACK its sender a server; otherwise the side on
+// the service port facing a higher ephemeral port serves.
 
 import type { Report, SecondSummary } from '../aggregate/summary.js';
-import type { DecodedPacket } from '../decode/packet.js';
+import { TCP_FLAGS, type DecodedPacket } from '../decode/packet.js';
 import type { Alert } from './alert.js';
 import { formatIpv4, formatIpv6, key6, parseAddr } from './addr.js';
 import type { RiskyServicesConfig } from './config.js';
@@ -91,7 +93,24 @@ export class RiskyServicesDetector implements Detector {
     const si = table[sp] ?? -1;
     const di = table[dp] ?? -1;
     if (si < 0 && di < 0) return;
-    const serving = si >= 0 && (di < 0 || sp < dp);
+    // Who is the server: a SYN comes from the client, a SYN-ACK from the server; otherwise
+    // the side on the service port talking to an ephemeral (>= 1024, higher) port. Random
+    // source ports of spoofed floods thus never make anyone a "server".
+    let serving: boolean;
+    const f = proto === 6 ? p.tcpFlags & (TCP_FLAGS.SYN | TCP_FLAGS.ACK) : 0;
+    if (f === TCP_FLAGS.SYN) {
+      if (di < 0) return;
+      serving = false;
+    } else if (f === (TCP_FLAGS.SYN | TCP_FLAGS.ACK)) {
+      if (si < 0) return;
+      serving = true;
+    } else if (si >= 0 && dp >= 1024 && dp > sp) {
+      serving = true;
+    } else if (di >= 0 && sp >= 1024 && sp > dp) {
+      serving = false;
+    } else {
+      return;
+    }
     const svc = serving ? si : di;
     const v6 = p.ipVersion === 6;
     const src = v6 ? key6(p.src6) : p.src4 >>> 0;

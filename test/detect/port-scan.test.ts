@@ -151,4 +151,20 @@ describe('port-scan', () => {
     expect(stage.observe(second(52))).toEqual([]);
     expect(raised(stage.observe(second(53))).map((a) => [a.host, a.ts])).toEqual([['10.9.9.9', 53]]);
   });
+
+  it('counts open ports a SYN scanner resets with a bare RST, but not connections aborted with RST+ACK', () => {
+    const synScan = pstage();
+    const abort = pstage();
+    const a: DecodedPacket[] = [];
+    const b: DecodedPacket[] = [];
+    for (let port = 1; port <= 20; port++) {
+      const open = [tcp(SCANNER, 40000 + port, TARGET, port, F.SYN), tcp(TARGET, port, SCANNER, 40000 + port, F.SYN | F.ACK)];
+      a.push(...open, tcp(SCANNER, 40000 + port, TARGET, port, F.RST));
+      b.push(...open, tcp(SCANNER, 40000 + port, TARGET, port, F.ACK), tcp(SCANNER, 40000 + port, TARGET, port, F.RST | F.ACK));
+    }
+    send(synScan, 1, a);
+    send(abort, 1, b);
+    expect(raised(send(synScan, 2, [])).map((x) => [x.note, x.value])).toEqual([['Port_Scan', 20]]);
+    expect(send(abort, 2, [])).toEqual([]);
+  });
 });

@@ -80,4 +80,16 @@ describe('risky-services', () => {
     ]);
     expect(resolved(out)[0]?.value).toBe(0);
   });
+
+  it('does not take the random source ports of a spoofed flood for services', () => {
+    const stage = rstage();
+    const pk: DecodedPacket[] = [];
+    // SYNs to port 80 from every source port, risky ones included: nobody serves anything.
+    for (let sp = 1; sp < 65536; sp += 7) pk.push(tcp(`198.51.100.${sp % 250}`, sp, '10.10.10.10', 80, F.SYN));
+    pk.push(tcp('198.51.100.1', 23, '10.10.10.10', 80, F.SYN), tcp('198.51.100.1', 445, '10.10.10.10', 80, F.ACK));
+    const s = second(1, { hosts: [host('10.10.10.10', [0, 0], [pk.length, pk.length * 60])] });
+    for (const p of pk) stage.packetHook?.(p, 1e6, 60);
+    expect(stage.observe(s)).toEqual([]);
+    expect(s.hosts[0]?.risk).toBeUndefined();
+  });
 });
