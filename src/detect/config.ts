@@ -57,12 +57,24 @@ export interface ZscoreConfig extends LifecycleConfig {
   method: BaselineMethod;
   /** Spikes only ('up'), or drops too ('both'). */
   direction: 'up' | 'both';
-  /** The stdev used is at least max(relative * |baseline|, the absolute floor of the metric). */
-  floor: { relative: number; bytes: number; packets: number };
+  /** Global series: the stdev used is at least max(relative * |baseline|, the metric's absolute floor). */
+  floor: StdevFloor;
   /** Global bytes/s and packets/s series. */
   global: boolean;
-  /** Per-host bytes/s (tx + rx) series for active hosts, in bounded memory. */
-  hosts: { enabled: boolean; max: number; minBytes: number };
+  /** Per-host series (tx + rx) for the hosts listed in each summary, in bounded memory. */
+  hosts: {
+    enabled: boolean;
+    max: number;
+    /** packets/s (default: one host's bytes are far heavier-tailed than its packets) or bytes/s. */
+    metric: 'packets' | 'bytes';
+    floor: StdevFloor;
+  };
+}
+
+export interface StdevFloor {
+  relative: number;
+  bytes: number;
+  packets: number;
 }
 
 export interface NewHostConfig extends LifecycleConfig {
@@ -235,18 +247,18 @@ export function defaultDetectConfig(): DetectConfig {
     },
     zscore: {
       enabled: true,
-      raiseAfter: 2,
+      raiseAfter: 3,
       resolveAfter: 5,
       suppress: 60,
       severity: 'warning',
-      threshold: 5,
+      threshold: 6,
       window: 300,
       warmup: 60,
       method: 'mean',
       direction: 'up',
       floor: { relative: 0.1, bytes: 1000, packets: 10 },
       global: true,
-      hosts: { enabled: true, max: 1000, minBytes: 125_000 },
+      hosts: { enabled: true, max: 1000, metric: 'packets', floor: { relative: 0.5, bytes: 2000, packets: 5 } },
     },
     newHost: {
       enabled: true,
@@ -254,7 +266,7 @@ export function defaultDetectConfig(): DetectConfig {
       resolveAfter: 10,
       suppress: 0,
       severity: 'info',
-      learn: 120,
+      learn: 300,
       knownHosts: null,
       localNets: new CidrSet(DEFAULT_LOCAL_NETS, 'new-host.localNets'),
       max: 100_000,
@@ -469,20 +481,23 @@ function readZscore(r: ConfigReader, v: unknown, c: ZscoreConfig): void {
   if (o.warmup !== undefined) c.warmup = r.int(o.warmup, 'zscore.warmup', 2, 86_400);
   if (o.method !== undefined) c.method = r.oneOf(o.method, 'zscore.method', ['mean', 'median']);
   if (o.direction !== undefined) c.direction = r.oneOf(o.direction, 'zscore.direction', ['up', 'both']);
-  if (o.floor !== undefined) {
-    const f = r.obj(o.floor, 'zscore.floor', ['relative', 'bytes', 'packets']);
-    if (f.relative !== undefined) c.floor.relative = r.num(f.relative, 'zscore.floor.relative', 0, 10);
-    if (f.bytes !== undefined) c.floor.bytes = r.byteRate(f.bytes, 'zscore.floor.bytes') ?? 0;
-    if (f.packets !== undefined) c.floor.packets = r.countRate(f.packets, 'zscore.floor.packets') ?? 0;
-  }
+  if (o.floor !== undefined) readFloor(r, o.floor, 'zscore.floor', c.floor);
   if (o.global !== undefined) c.global = r.bool(o.global, 'zscore.global');
   if (o.hosts !== undefined) {
-    const h = r.obj(o.hosts, 'zscore.hosts', ['enabled', 'max', 'minBytes']);
+    const h = r.obj(o.hosts, 'zscore.hosts', ['enabled', 'max', 'metric', 'floor']);
     if (h.enabled !== undefined) c.hosts.enabled = r.bool(h.enabled, 'zscore.hosts.enabled');
     if (h.max !== undefined) c.hosts.max = r.int(h.max, 'zscore.hosts.max', 1, 100_000);
-    if (h.minBytes !== undefined) c.hosts.minBytes = r.byteRate(h.minBytes, 'zscore.hosts.minBytes') ?? 0;
+    if (h.metric !== undefined) c.hosts.metric = r.oneOf(h.metric, 'zscore.hosts.metric', ['packets', 'bytes']);
+    if (h.floor !== undefined) readFloor(r, h.floor, 'zscore.hosts.floor', c.hosts.floor);
   }
   if (c.warmup > c.window) r.fail('zscore.warmup', `(${c.warmup}) must not exceed zscore.window (${c.window})`);
+}
+
+function readFloor(r: ConfigReader, v: unknown, key: string, f: StdevFloor): void {
+  const o = r.obj(v, key, ['relative', 'bytes', 'packets']);
+  if (o.relative !== undefined) f.relative = r.num(o.relative, `${key}.relative`, 0, 10);
+  if (o.bytes !== undefined) f.bytes = r.byteRate(o.bytes, `${key}.bytes`) ?? 0;
+  if (o.packets !== undefined) f.packets = r.countRate(o.packets, `${key}.packets`) ?? 0;
 }
 
 function readNewHost(r: ConfigReader, v: unknown, c: NewHostConfig): void {

@@ -1,8 +1,9 @@
-// zscore detector: each second's global bytes/s and packets/s, and each active host's
-// bytes/s, scored against a rolling baseline of that series BEFORE the second joins it.
-// Anomalous seconds stay out of the baseline, so a long spike cannot become normal; only
-// a shift lasting a whole window joins it (the new level is learned and the alert ends).
-// Per-host series live in an LRU map of bounded size.
+// zscore detector: each second's global bytes/s and packets/s, and each listed host's
+// packets/s (or bytes/s), scored against a rolling baseline of that series BEFORE the
+// second joins it. Anomalous seconds stay out of the baseline, so a long spike cannot
+// become its own normal; a shift lasting a whole window is learned (and its alert ends).
+// Per-host series live in an LRU map of bounded size. The defaults (z >= 6 for 3 seconds,
+// per-host packets with a wider floor) come from the labelled evaluation (npm run eval).
 
 import type { SecondSummary } from '../aggregate/summary.js';
 import type { Alert } from './alert.js';
@@ -36,15 +37,15 @@ export class ZscoreDetector implements Detector {
     this.gPackets = new RollingBaseline(cfg.window, cfg.method);
   }
 
-  /** Score x against b, then add x to b unless it is anomalous (for less than a window). */
-  private score(b: RollingBaseline, x: number, absFloor: number): Scored | null {
-    const { threshold, warmup, direction, floor, window } = this.cfg;
+  /** Score x against b; then x joins b unless anomalous (for less than a whole window). */
+  private score(b: RollingBaseline, x: number, absFloor: number, relFloor: number): Scored | null {
+    const { threshold, warmup, direction, window } = this.cfg;
     if (b.count < warmup) {
       b.push(x);
       return null;
     }
     const center = b.center();
-    const { z, sd } = guardedZ(x, center, b.spread(), Math.max(absFloor, floor.relative * Math.abs(center)));
+    const { z, sd } = guardedZ(x, center, b.spread(), Math.max(absFloor, relFloor * Math.abs(center)));
     const anomalous = z >= threshold || (direction === 'both' && z <= -threshold);
     if (!anomalous) b.anomalousRun = 0;
     if (!anomalous || ++b.anomalousRun > window) b.push(x);
@@ -66,7 +67,7 @@ export class ZscoreDetector implements Detector {
   }
 
   private global(ts: number, b: RollingBaseline, x: number, what: 'Bytes' | 'Packets', metric: string, floor: number): void {
-    const r = this.score(b, x, floor);
+    const r = this.score(b, x, floor, this.cfg.floor.relative);
     if (r === null) return;
     if (r.anomalous) this.mark(ts, r.z > 0 ? `Global_${what}_Spike` : `Global_${what}_Drop`, null, metric, x, r);
     else {
@@ -94,10 +95,15 @@ export class ZscoreDetector implements Detector {
   }
 
   private observeHosts(s: SecondSummary): void {
-    const { max, minBytes } = this.cfg.hosts;
+    const { max, metric, floor } = this.cfg.hosts;
+    const packets = metric === 'packets';
+    const note = packets ? 'Host_Packets_Spike' : 'Host_Bytes_Spike';
+    const drop = packets ? 'Host_Packets_Drop' : 'Host_Bytes_Drop';
+    const unit = packets ? 'packets/s' : 'bytes/s';
+    const absFloor = packets ? floor.packets : floor.bytes;
     const seen = new Set<string>();
     for (const h of s.hosts) {
-      const x = h.tx.bytes + h.rx.bytes;
+      const x = packets ? h.tx.packets + h.rx.packets : h.tx.bytes + h.rx.bytes;
       seen.add(h.addr);
       let b = this.hosts.get(h.addr);
       if (b === undefined) {
@@ -113,12 +119,9 @@ export class ZscoreDetector implements Detector {
         this.hosts.delete(h.addr);
       }
       this.hosts.set(h.addr, b);
-      const r = this.score(b, x, this.cfg.floor.bytes);
-      if (r !== null && r.anomalous && (r.z < 0 || x >= minBytes)) {
-        this.mark(s.ts, r.z > 0 ? 'Host_Bytes_Spike' : 'Host_Bytes_Drop', h.addr, 'bytes/s', x, r);
-      } else {
-        this.tracker.normal('Host_Bytes_Spike', h.addr, x);
-      }
+      const r = this.score(b, x, absFloor, floor.relative);
+      if (r !== null && r.anomalous) this.mark(s.ts, r.z > 0 ? note : drop, h.addr, unit, x, r);
+      else this.tracker.normal(note, h.addr, x);
     }
     // Hosts absent from a complete list had no traffic: a real zero sample. When the list
     // was cut to the top hosts, an absent host's value is unknown and no sample is added.
@@ -126,7 +129,7 @@ export class ZscoreDetector implements Detector {
       for (const [addr, b] of this.hosts) {
         if (seen.has(addr)) continue;
         b.push(0);
-        this.tracker.normal('Host_Bytes_Spike', addr, 0);
+        this.tracker.normal(this.cfg.hosts.metric === 'packets' ? 'Host_Packets_Spike' : 'Host_Bytes_Spike', addr, 0);
       }
     }
   }

@@ -15,6 +15,8 @@ function zstage(edit: (c: DetectConfig) => void = () => undefined): DetectStage 
       c.zscore.hosts.enabled = false;
       c.zscore.window = 60;
       c.zscore.warmup = 20;
+      c.zscore.threshold = 5;
+      c.zscore.raiseAfter = 2;
       edit(c);
     }),
   );
@@ -68,17 +70,24 @@ describe('zscore', () => {
     ]);
   });
 
-  it('a long spike does not become its own baseline within the window; a lasting shift is learned after it', () => {
-    const stage = zstage((c) => (c.zscore.resolveAfter = 1));
-    const xs = Array.from({ length: 30 }, (_, i) => noisy(i));
-    // 50 s at 4x (window 60): had it joined the baseline, it would look normal within seconds.
-    for (let i = 30; i < 80; i++) xs.push(4e6);
+  it('a long spike stays out of its baseline for its whole length; a shift lasting a window is learned', () => {
+    const stage = zstage((c) => {
+      c.zscore.resolveAfter = 1;
+      c.zscore.suppress = 0;
+    });
+    const xs = Array.from({ length: 60 }, (_, i) => noisy(i));
+    // 20 s at 4x (window 60): had it joined the baseline, the stdev would swallow it in seconds.
+    for (let i = 60; i < 80; i++) xs.push(4e6);
+    for (let i = 80; i < 90; i++) xs.push(noisy(i));
     const out = feed(stage, xs).filter((a) => a.note === 'Global_Bytes_Spike');
-    expect(out.map((a) => a.state)).toEqual(['raised']);
-    // The shift persists: after a whole window it is the new normal and the alert ends.
-    const more = feed(stage, Array.from({ length: 200 }, () => 4e6), 80).filter((a) => a.note === 'Global_Bytes_Spike');
-    expect(more.map((a) => a.state)).toEqual(['resolved']);
-    expect(more[0]?.ts).toBeGreaterThan(30 + 60);
+    expect(out.map((a) => [a.state, a.ts])).toEqual([
+      ['raised', 61],
+      ['resolved', 80],
+    ]);
+    // A shift that lasts longer than the window becomes the new normal and the alert ends.
+    const shift = feed(stage, Array.from({ length: 300 }, () => 4e6), 90).filter((a) => a.note === 'Global_Bytes_Spike');
+    expect(shift.map((a) => a.state)).toEqual(['raised', 'resolved']);
+    expect(shift[1]?.ts).toBeGreaterThan(90 + 60);
   });
 
   it('floors a zero stdev: a flat baseline does not turn noise into infinity', () => {
@@ -134,31 +143,38 @@ describe('zscore', () => {
     expect(raised(feed(both, [1e5], 40)).map((a) => a.note)).toContain('Global_Bytes_Drop');
   });
 
-  it('keeps a baseline per host, alerts its spike above minBytes, and bounds the series held', () => {
-    const stage = createDetectStage(
-      onlyDetector((c) => {
-        c.zscore.enabled = true;
-        c.zscore.global = false;
-        c.zscore.window = 60;
-        c.zscore.warmup = 20;
-        c.zscore.raiseAfter = 1;
-        c.zscore.hosts = { enabled: true, max: 3, minBytes: 1e5 };
-      }),
-    );
-    const out: Alert[] = [];
-    for (let t = 0; t < 40; t++) {
-      const hs = [host('10.0.0.1', [10, noisy(t) / 10]), host('10.0.0.2', [10, 1000 + (t % 3)])];
-      // A small host that spikes tenfold but stays under minBytes, and a big one that spikes.
-      if (t === 35) hs[1] = host('10.0.0.2', [10, 20_000]);
-      if (t === 36) hs[0] = host('10.0.0.1', [10, 1e6]);
-      out.push(...stage.observe(second(t, { hosts: hs })));
-    }
-    expect(raised(out).map((a) => [a.note, a.host, a.ts])).toEqual([['Host_Bytes_Spike', '10.0.0.1', 36]]);
+  it('keeps a baseline per host (packets/s by default, or bytes/s) and bounds the series held', () => {
+    const run = (metric: 'packets' | 'bytes'): DetectStage => {
+      const stage = createDetectStage(
+        onlyDetector((c) => {
+          c.zscore.enabled = true;
+          c.zscore.global = false;
+          c.zscore.window = 60;
+          c.zscore.warmup = 20;
+          c.zscore.raiseAfter = 1;
+          c.zscore.hosts = { enabled: true, max: 3, metric, floor: { relative: 0.5, bytes: 2000, packets: 5 } };
+        }),
+      );
+      const out: Alert[] = [];
+      for (let t = 0; t < 40; t++) {
+        // 10.0.0.1: ~100 packets/s of ~1000 bytes; at 36 the same packets grow tenfold.
+        // 10.0.0.2: 10 packets/s; at 35 it sends 40 packets/s of the same size.
+        const hs = [host('10.0.0.1', [100 + (t % 5), noisy(t) / 10]), host('10.0.0.2', [10, 1000])];
+        if (t === 35) hs[1] = host('10.0.0.2', [40, 4000]);
+        if (t === 36) hs[0] = host('10.0.0.1', [100, 1e6]);
+        out.push(...stage.observe(second(t, { hosts: hs })));
+      }
+      expect(raised(out).map((a) => [a.note, a.host, a.ts])).toEqual(
+        metric === 'packets' ? [['Host_Packets_Spike', '10.0.0.2', 35]] : [['Host_Bytes_Spike', '10.0.0.1', 36]],
+      );
+      return stage;
+    };
+    run('bytes');
+    const stage = run('packets');
     // Three more hosts: the least recently active series are evicted, memory stays bounded.
     stage.observe(second(40, { hosts: [host('10.0.0.3', [1, 1]), host('10.0.0.4', [1, 1]), host('10.0.0.5', [1, 1])] }));
     expect(stage.stats().zscoreSeries).toBe(3);
     expect(stage.stats().zscoreEvicted).toBe(2);
-    expect(resolved(stage.finish(41)).map((a) => a.host)).toEqual(['10.0.0.1']);
   });
 
   it('counts an absent host as zero only when the list of hosts was complete', () => {
@@ -170,7 +186,7 @@ describe('zscore', () => {
           c.zscore.window = 30;
           c.zscore.warmup = 10;
           c.zscore.raiseAfter = 1;
-          c.zscore.hosts = { enabled: true, max: 10, minBytes: 0 };
+          c.zscore.hosts = { enabled: true, max: 10, metric: 'bytes', floor: { relative: 0.1, bytes: 1000, packets: 10 } };
         }),
       );
       const out: Alert[] = [];
