@@ -42,11 +42,11 @@ export function addDetectOptions(cmd: Command): Command {
       'a limit per second, repeatable: bytes=1MB/s, packets=50k/s (all traffic); rx-bytes=, tx-bytes=, rx-packets=, tx-packets=, host-bytes=, host-packets= (every host); METRIC@HOST-OR-CIDR=VALUE for some hosts; VALUE "off" removes a limit',
       collect,
     )
-    .option('--zscore <z>', 'z-score at or above which a second is anomalous (default 5)')
+    .option('--zscore <z>', 'z-score at or above which a second is anomalous (default 6)')
     .option('--baseline <method>', 'z-score baseline: mean (mean and stdev) or median (robust: median and MAD)')
     .option('--known-hosts <file>', 'file of known hosts for the new-host detector; read at start, appended as hosts are learned')
     .option('--local-net <cidr>', 'network whose new hosts are alerted, repeatable or comma-separated (default RFC 1918, fc00::/7, fe80::/10)', collect)
-    .option('--learn <duration>', 'new-host learning period in capture time, e.g. 120s or 2m (default 120 s)')
+    .option('--learn <duration>', 'new-host learning period in capture time, e.g. 120s or 2m (default 300 s)')
     .option('--allow <host-or-cidr>', 'never alert about these hosts or networks, repeatable or comma-separated', collect)
     .option('--alert-rate <n/period>', 'global limit on raised alerts, e.g. 30/60s (default); the excess becomes one "alerts suppressed" alert')
     .option('--alerts <file>', 'append every alert to FILE as NDJSON, written through per alert')

@@ -26,7 +26,9 @@ function codeOf(f: () => unknown): string {
 describe('detector options', () => {
   it('gives the documented defaults with no options', () => {
     const { detect, sinks } = parse(['a.pcap']);
-    expect(detect.zscore.threshold).toBe(5);
+    expect(detect.zscore.threshold).toBe(6);
+    expect(detect.zscore.raiseAfter).toBe(3);
+    expect(detect.newHost.learn).toBe(300);
     expect(detect.threshold.global).toEqual({ bytes: null, packets: null });
     expect(sinks.console).toBe(true);
     expect(sinks.file).toBeNull();
