@@ -43,7 +43,8 @@ export function dstKey(p: DecodedPacket): number {
 /** 32-bit mix of a key, for table slots. */
 export function mixKey(k: number): number {
   const lo = k >>> 0;
-  const hi = (k / 4294967296) >>> 0;
+  // IPv4 keys (most of them) skip the division for the high word.
+  const hi = k < 4294967296 ? 0 : (k / 4294967296) >>> 0;
   let h = Math.imul(lo ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1);
   h ^= h >>> 15;
   h = Math.imul(h, 0x85ebca77);

@@ -95,7 +95,8 @@ export interface PortScanConfig extends LifecycleConfig {
   hosts: number;
   /** Seconds over which attempts are counted (two rotating halves of this length). */
   window: number;
-  /** Attempt-table slots (memory is fixed: about 40 bytes a slot, two tables). */
+  /** Attempt-table slots (fixed memory, about 60 bytes a slot in all); attempts at
+   *  services that answered are not tracked, so this bounds unanswered attempts. */
   tableSize: number;
 }
 
@@ -280,7 +281,7 @@ export function defaultDetectConfig(): DetectConfig {
       ports: 15,
       hosts: 25,
       window: 60,
-      tableSize: 131_072,
+      tableSize: 32_768,
     },
     synFlood: {
       enabled: true,
@@ -290,7 +291,7 @@ export function defaultDetectConfig(): DetectConfig {
       severity: 'critical',
       minRate: 100,
       ratio: 10,
-      tableSize: 65_536,
+      tableSize: 16_384,
     },
     riskyServices: {
       enabled: true,
@@ -302,7 +303,7 @@ export function defaultDetectConfig(): DetectConfig {
       window: 600,
       usedFactor: 0.5,
       ports: defaultRiskyPorts(),
-      maxHosts: 8192,
+      maxHosts: 4096,
     },
     silence: {
       enabled: true,

@@ -2,7 +2,9 @@
 // (Port_Scan) or at one port of many hosts (Address_Scan; ARP requests count as a port of
 // their own, so ARP sweeps are address scans). Like Zeek's scan policy it counts attempts
 // that were not answered: an open port's SYN-ACK takes its attempt back, which keeps busy
-// clients (a browser reaching fifty web servers) out of it; a bare RST from the prober
+// clients (a browser reaching fifty web servers) out of it. Services seen answering are
+// remembered, so attempts at them are not tracked at all (the tables stay small and
+// cache-friendly on busy links); a bare RST from the prober
 // right after (SYN scanners, banner grabbers) makes it count again. Fixed-size tables, two
 // generations of `window` seconds each; the count of a pair is the larger of the two.
 // A source crossing a limit is judged one second later, with the answers that arrived
@@ -23,6 +25,12 @@ export const ARP_PORT = 65536;
 const ANY = -1;
 /** Sources flagged per second at most (the rest are counted, not reported that second). */
 const MAX_FLAGS = 256;
+/** Entries of the known-services cache (a power of two). */
+const SVC_CACHE = 4096;
+
+function svcSlot(host: number, port: number): number {
+  return (Math.imul(host | 0, 0x9e3779b1) ^ Math.imul(port + 1, 0x85ebca6b)) >>> 20;
+}
 
 const SYN = TCP_FLAGS.SYN;
 const ACK = TCP_FLAGS.ACK;
@@ -34,6 +42,8 @@ class Generation {
   /** (src, dst, ANY) -> distinct unanswered ports; (src, 0, port) -> distinct unanswered hosts. */
   readonly pairs: KeyTable;
   readonly counts: Int32Array;
+  /** The other generation's count of the pair when this one first saw it (no lookup per attempt). */
+  readonly base: Int32Array;
   start = -Infinity;
 
   constructor(size: number) {
@@ -41,6 +51,7 @@ class Generation {
     this.answered = new Uint8Array(this.attempts.capacity);
     this.pairs = new KeyTable(size >> 1);
     this.counts = new Int32Array(this.pairs.capacity);
+    this.base = new Int32Array(this.pairs.capacity);
   }
 
   clear(start: number): void {
@@ -54,13 +65,24 @@ class Generation {
     return i < 0 ? 0 : (this.counts[i] ?? 0);
   }
 
-  bump(a: number, b: number, c: number, by: number): number {
-    const i = by > 0 ? this.pairs.upsert(a, b, c) : this.pairs.find(a, b, c);
+  /** One more distinct attempt of the pair; returns the larger of this and the other generation's count. */
+  up(a: number, b: number, c: number, other: Generation): number {
+    const i = this.pairs.upsert(a, b, c);
     if (i < 0) return 0;
-    if (by > 0 && this.pairs.inserted) this.counts[i] = 0;
-    const n = (this.counts[i] ?? 0) + by;
+    if (this.pairs.inserted) {
+      this.counts[i] = 0;
+      this.base[i] = other.count(a, b, c);
+    }
+    const n = (this.counts[i] ?? 0) + 1;
     this.counts[i] = n;
-    return n;
+    const b0 = this.base[i] ?? 0;
+    return n > b0 ? n : b0;
+  }
+
+  /** An attempt of the pair was answered. */
+  down(a: number, b: number, c: number): void {
+    const i = this.pairs.find(a, b, c);
+    if (i >= 0) this.counts[i] = (this.counts[i] ?? 1) - 1;
   }
 }
 
@@ -144,6 +166,12 @@ export class PortScanDetector implements Detector {
   readonly name = 'port-scan';
   private cur: Generation;
   private prev: Generation;
+  /** (host, 0, port) that answered an attempt (port ARP_PORT: answers ARP). Cleared when full. */
+  private readonly services: KeyTable;
+  /** Direct-mapped cache in front of `services`: most packets of a busy link go to a few
+   *  known services, and an array compare is cheaper than a hash probe. */
+  private readonly svcHost = new Float64Array(SVC_CACHE).fill(-1);
+  private readonly svcPort = new Int32Array(SVC_CACHE);
   /** Sources over a limit, judged one second after (answers may still be on their way). */
   private readonly flags = new Flags();
   /** Attempts not tracked because a table was full (cumulative). */
@@ -158,6 +186,7 @@ export class PortScanDetector implements Detector {
   ) {
     this.cur = new Generation(cfg.tableSize);
     this.prev = new Generation(cfg.tableSize);
+    this.services = new KeyTable(cfg.tableSize >> 1);
     this.packet = (p, ts) => this.onPacket(p, ts);
   }
 
@@ -197,19 +226,51 @@ export class PortScanDetector implements Detector {
     const spa = p.arpSender >>> 0;
     const tpa = p.arpTarget >>> 0;
     if (spa === 0 || spa === tpa) return; // probes and gratuitous ARP
-    if (p.arpOp === 1) this.record(spa, tpa, ARP_PORT, 4, null, null);
-    else if (p.arpOp === 2) this.unrecord(tpa, spa, ARP_PORT);
+    if (p.arpOp === 1) {
+      if (!this.known(tpa, ARP_PORT)) this.record(spa, tpa, ARP_PORT, 4, null, null);
+    } else if (p.arpOp === 2) {
+      this.answered(spa, tpa, ARP_PORT);
+    }
+  }
+
+  /** Whether host:port is known to answer (cache first, then the table, which refills the cache). */
+  private known(host: number, port: number): boolean {
+    const c = svcSlot(host, port);
+    if (this.svcHost[c] === host && this.svcPort[c] === port) return true;
+    if (this.services.find(host, 0, port) < 0) return false;
+    this.svcHost[c] = host;
+    this.svcPort[c] = port;
+    return true;
   }
 
   private attempt(p: DecodedPacket, port: number): void {
-    if (p.ipVersion === 4) this.record(p.src4 >>> 0, p.dst4 >>> 0, port, 4, null, null);
-    else this.record(key6(p.src6), key6(p.dst6), port, 6, p.src6, p.dst6);
+    const v6 = p.ipVersion === 6;
+    const dst = v6 ? key6(p.dst6) : p.dst4 >>> 0;
+    // An attempt at a service known to answer is not a failed probe: not tracked.
+    if (this.known(dst, port)) return;
+    this.record(v6 ? key6(p.src6) : p.src4 >>> 0, dst, port, p.ipVersion, v6 ? p.src6 : null, v6 ? p.dst6 : null);
   }
 
   /** A response from p.src (the target) to p.dst (the prober) from port p.srcPort. */
   private answer(p: DecodedPacket): void {
-    if (p.ipVersion === 4) this.unrecord(p.dst4 >>> 0, p.src4 >>> 0, p.srcPort);
-    else this.unrecord(key6(p.dst6), key6(p.src6), p.srcPort);
+    if (p.ipVersion === 4) this.answered(p.src4 >>> 0, p.dst4 >>> 0, p.srcPort);
+    else this.answered(key6(p.src6), key6(p.dst6), p.srcPort);
+  }
+
+  /**
+   * `server`:`port` answered `prober`. The first answer makes the service known and takes
+   * the attempt back; later answers need no lookup (attempts at known services are not
+   * tracked; two first contacts within one round trip may leave one counted).
+   */
+  private answered(server: number, prober: number, port: number): void {
+    if (this.known(server, port)) return;
+    if (this.services.upsert(server, 0, port) < 0) {
+      // Full: forget every service (and the cache) and learn them again.
+      this.services.clear();
+      this.svcHost.fill(-1);
+      this.services.upsert(server, 0, port);
+    }
+    this.unrecord(prober, server, port);
   }
 
   private reprobe(p: DecodedPacket): void {
@@ -218,13 +279,25 @@ export class PortScanDetector implements Detector {
     const v6 = p.ipVersion === 6;
     const src = v6 ? key6(p.src6) : p.src4 >>> 0;
     const dst = v6 ? key6(p.dst6) : p.dst4 >>> 0;
-    const g = this.cur.attempts.find(src, dst, port) >= 0 ? this.cur : this.prev;
-    const slot = g.attempts.find(src, dst, port);
-    if (slot < 0 || g.answered[slot] !== 1) return;
+    const s6 = v6 ? p.src6 : null;
+    const d6 = v6 ? p.dst6 : null;
+    let g = this.cur;
+    let slot = g.attempts.find(src, dst, port);
+    if (slot < 0) {
+      g = this.prev;
+      slot = g.attempts.find(src, dst, port);
+    }
+    // Not tracked (a known service): the probe counts now.
+    if (slot < 0) {
+      this.record(src, dst, port, p.ipVersion, s6, d6);
+      return;
+    }
+    if (g.answered[slot] !== 1) return;
     g.answered[slot] = 0;
-    const nPorts = g.bump(src, dst, ANY, 1);
-    const nHosts = g.bump(src, 0, port, 1);
-    this.check(src, dst, port, nPorts, nHosts, p.ipVersion, v6 ? p.src6 : null, v6 ? p.dst6 : null);
+    const other = g === this.cur ? this.prev : this.cur;
+    const nPorts = g.up(src, dst, ANY, other);
+    const nHosts = g.up(src, 0, port, other);
+    this.check(src, dst, port, nPorts, nHosts, p.ipVersion, s6, d6);
   }
 
   private record(src: number, dst: number, port: number, version: number, s6: Uint32Array | null, d6: Uint32Array | null): void {
@@ -232,33 +305,34 @@ export class PortScanDetector implements Detector {
     const slot = g.attempts.upsert(src, dst, port);
     if (slot < 0 || !g.attempts.inserted) return;
     g.answered[slot] = 0;
-    const nPorts = g.bump(src, dst, ANY, 1);
-    const nHosts = g.bump(src, 0, port, 1);
+    const nPorts = g.up(src, dst, ANY, this.prev);
+    const nHosts = g.up(src, 0, port, this.prev);
     this.check(src, dst, port, nPorts, nHosts, version, s6, d6);
   }
 
-  /** Flag the source when a count has reached its limit (in either generation). */
+  /** Flag the source when a count (the larger generation's) has reached its limit. */
   private check(src: number, dst: number, port: number, nPorts: number, nHosts: number, version: number, s6: Uint32Array | null, d6: Uint32Array | null): void {
-    const { ports, hosts } = this.cfg;
-    if (port !== ARP_PORT && (nPorts >= ports || this.prev.count(src, dst, ANY) >= ports)) {
+    if (nPorts >= this.cfg.ports && port !== ARP_PORT) {
       this.flags.add(src, 0, dst, port, Math.floor(this.tsMicros / 1e6), version, s6, d6);
     }
-    if (nHosts >= hosts || this.prev.count(src, 0, port) >= hosts) {
+    if (nHosts >= this.cfg.hosts) {
       this.flags.add(src, 1, port, port, Math.floor(this.tsMicros / 1e6), version, s6, d6);
     }
   }
 
+  /** An answer to src's attempt at dst:port: found in the current generation, else the previous. */
   private unrecord(src: number, dst: number, port: number): void {
-    this.unrecordIn(this.cur, src, dst, port);
-    this.unrecordIn(this.prev, src, dst, port);
+    if (!this.unrecordIn(this.cur, src, dst, port)) this.unrecordIn(this.prev, src, dst, port);
   }
 
-  private unrecordIn(g: Generation, src: number, dst: number, port: number): void {
+  private unrecordIn(g: Generation, src: number, dst: number, port: number): boolean {
     const slot = g.attempts.find(src, dst, port);
-    if (slot < 0 || g.answered[slot] === 1) return;
+    if (slot < 0) return false;
+    if (g.answered[slot] === 1) return true;
     g.answered[slot] = 1;
-    g.bump(src, dst, ANY, -1);
-    g.bump(src, 0, port, -1);
+    g.down(src, dst, ANY);
+    g.down(src, 0, port);
+    return true;
   }
 
   /** Distinct unanswered targets of a flagged source now (the larger generation). */

@@ -13,11 +13,13 @@ import type { Alert } from './alert.js';
 import { formatIpv4, formatIpv6, key6, parseAddr } from './addr.js';
 import type { RiskyServicesConfig } from './config.js';
 import type { Detector } from './detector.js';
-import type { Tracker } from './lifecycle.js';
+import type { Observation, Tracker } from './lifecycle.js';
 import { KeyTable } from './table.js';
 
 /** Hosts re-scored per second at most (the rest wait for their next packet). */
 const MAX_TOUCHED = 4096;
+/** Entries of the per-packet dedupe cache (a power of two). */
+const CACHE = 4096;
 
 export class RiskyServicesDetector implements Detector {
   readonly name = 'risky-services';
@@ -26,6 +28,8 @@ export class RiskyServicesDetector implements Detector {
   /** Port -> service index (-1: none), per transport. */
   private readonly tcp = new Int8Array(65536).fill(-1);
   private readonly udp = new Int8Array(65536).fill(-1);
+  /** Bit per port that is risky over either transport. */
+  private readonly anyPort = new Uint8Array(8192);
   private readonly hosts: KeyTable;
   private readonly version: Uint8Array;
   private readonly words: Uint32Array;
@@ -40,13 +44,14 @@ export class RiskyServicesDetector implements Detector {
   private ntouched = 0;
   /** Last second closed by the pipeline. */
   private second = 0;
-  /** Hosts at or above the alert score: slot -> text. */
-  private readonly hot = new Map<number, string>();
-  // One-entry cache: a flow's packets come in runs, and only the first needs the tables.
-  private lastA = -1;
-  private lastB = -1;
-  private lastSvc = -1;
-  private lastSecond = -1;
+  /** Hosts at or above the alert score: slot -> text, score and the observation (rebuilt when the score changes). */
+  private readonly hot = new Map<number, { host: string; score: number; obs: Observation | null }>();
+  // A small direct-mapped cache of (src, dst, service, second) already noted: a flow's
+  // packets need the host table once per second, not once per packet.
+  private readonly cacheA = new Float64Array(CACHE).fill(-1);
+  private readonly cacheB = new Float64Array(CACHE);
+  private readonly cacheS = new Int32Array(CACHE);
+  private readonly cacheSec = new Int32Array(CACHE);
   readonly packet: (p: DecodedPacket, tsMicros: number, wirelen: number) => void;
 
   constructor(
@@ -65,7 +70,9 @@ export class RiskyServicesDetector implements Detector {
         weights[i] = Math.max(weights[i] ?? 0, svc.weight);
       }
       const [port, proto] = portProto.split('/');
-      (proto === 'udp' ? this.udp : this.tcp)[Number(port)] = i;
+      const n = Number(port);
+      (proto === 'udp' ? this.udp : this.tcp)[n] = i;
+      this.anyPort[n >> 3] = (this.anyPort[n >> 3] ?? 0) | (1 << (n & 7));
     }
     this.services = names.map((name, i) => ({ name, weight: weights[i] ?? 0 }));
     this.hosts = new KeyTable(cfg.maxHosts * 2);
@@ -89,6 +96,9 @@ export class RiskyServicesDetector implements Detector {
     const sp = p.srcPort;
     const dp = p.dstPort;
     if (sp < 0) return;
+    // An 8 KB bitmap of every risky port answers "neither" (nearly every packet) from L1.
+    const any = this.anyPort;
+    if (((any[sp >> 3] ?? 0) & (1 << (sp & 7))) === 0 && ((any[dp >> 3] ?? 0) & (1 << (dp & 7))) === 0) return;
     const table = proto === 6 ? this.tcp : this.udp;
     const si = table[sp] ?? -1;
     const di = table[dp] ?? -1;
@@ -117,11 +127,12 @@ export class RiskyServicesDetector implements Detector {
     const dst = v6 ? key6(p.dst6) : p.dst4 >>> 0;
     const sec = Math.floor(tsMicros / 1e6) + 1;
     const dirSvc = serving ? svc : svc + 64;
-    if (src === this.lastA && dst === this.lastB && dirSvc === this.lastSvc && sec === this.lastSecond) return;
-    this.lastA = src;
-    this.lastB = dst;
-    this.lastSvc = dirSvc;
-    this.lastSecond = sec;
+    const c = (Math.imul(src | 0, 0x9e3779b1) ^ Math.imul(dst | 0, 0x85ebca6b) ^ Math.imul(dirSvc, 0xc2b2ae35)) >>> 20;
+    if (this.cacheA[c] === src && this.cacheB[c] === dst && this.cacheS[c] === dirSvc && this.cacheSec[c] === sec) return;
+    this.cacheA[c] = src;
+    this.cacheB[c] = dst;
+    this.cacheS[c] = dirSvc;
+    this.cacheSec[c] = sec;
     if (serving) {
       this.note(src, v6 ? p.src6 : null, svc, sec, this.served);
       this.note(dst, v6 ? p.dst6 : null, svc, sec, this.used);
@@ -211,22 +222,28 @@ export class RiskyServicesDetector implements Detector {
         continue;
       }
       this.touchedMark[slot] = 0;
-      if (this.scoreSlot(slot, this.windowStart(ts)) >= this.cfg.alertScore && !this.hot.has(slot)) this.hot.set(slot, this.text(slot));
+      if (this.scoreSlot(slot, this.windowStart(ts)) >= this.cfg.alertScore && !this.hot.has(slot)) {
+        this.hot.set(slot, { host: this.text(slot), score: -1, obs: null });
+      }
     }
     this.ntouched = keep;
-    for (const [slot, host] of this.hot) {
+    for (const [slot, h] of this.hot) {
       const score = this.scoreSlot(slot, this.windowStart(ts));
       if (score >= this.cfg.alertScore) {
-        const { served, used } = this.servicesOf(slot);
-        const list = [...served.map((x) => `serves ${x}`), ...used.map((x) => `uses ${x}`)].join(', ');
-        this.tracker.anomalous(ts, 'Risky_Services', host, 'risk_score', {
-          value: score,
-          threshold: this.cfg.alertScore,
-          baseline: null,
-          message: `${host} has risk score ${score} (alert at ${this.cfg.alertScore}): ${list}`,
-        });
+        if (h.obs === null || score !== h.score) {
+          const { served, used } = this.servicesOf(slot);
+          const list = [...served.map((x) => `serves ${x}`), ...used.map((x) => `uses ${x}`)].join(', ');
+          h.score = score;
+          h.obs = {
+            value: score,
+            threshold: this.cfg.alertScore,
+            baseline: null,
+            message: `${h.host} has risk score ${score} (alert at ${this.cfg.alertScore}): ${list}`,
+          };
+        }
+        this.tracker.anomalous(ts, 'Risky_Services', h.host, 'risk_score', h.obs);
       } else {
-        this.tracker.normal('Risky_Services', host, score);
+        this.tracker.normal('Risky_Services', h.host, score);
         this.hot.delete(slot);
       }
     }

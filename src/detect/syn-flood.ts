@@ -21,6 +21,8 @@ const RST = TCP_FLAGS.RST;
 const HALF_OPEN_TTL = 30;
 /** Destinations counted per second at most. */
 const MAX_DESTINATIONS = 4096;
+/** Entries of the destination-slot cache (a power of two, at most 1024). */
+const DST_CACHE = 1024;
 
 /** One destination's closed second, kept until the pipeline closes that second. */
 interface SecondResult {
@@ -37,10 +39,17 @@ export class SynFloodDetector implements Detector {
   /** Cheap pre-filter: half-open entries per port-pair hash, so most ACKs skip the table. */
   private readonly portFilter = new Int32Array(1 << 16);
   private halfOpenSince = -Infinity;
+  /** SYNs in a second from which a destination's handshakes are followed. */
+  private readonly track: number;
   /** Packet-time second being counted (-1: none yet). */
   private cur = -1;
   /** Closed seconds' notable destinations, oldest first. */
   private results: SecondResult[] = [];
+  private readonly cacheKey = new Float64Array(DST_CACHE).fill(-1);
+  private readonly cacheGen = new Float64Array(DST_CACHE).fill(-1);
+  /** Bumped whenever the destination table is cleared (invalidates the cache). */
+  private dstGen = 0;
+  private readonly cacheSlot = new Int32Array(DST_CACHE);
   /** Destinations of the second being counted. */
   private readonly dst = new KeyTable(MAX_DESTINATIONS * 2);
   private readonly syn: Int32Array;
@@ -54,6 +63,7 @@ export class SynFloodDetector implements Detector {
     private readonly tracker: Tracker,
   ) {
     this.halfOpen = new KeyTable(cfg.tableSize);
+    this.track = Math.max(1, Math.floor(cfg.minRate / 10));
     const n = this.dst.capacity;
     this.syn = new Int32Array(n);
     this.completed = new Int32Array(n);
@@ -75,6 +85,8 @@ export class SynFloodDetector implements Detector {
       if (sec > this.cur) this.roll(sec);
       this.onSyn(p);
     } else if (f === ACK) {
+      // Only busy destinations have half-open entries; on ordinary traffic there are none.
+      if (this.halfOpen.size === 0) return;
       const h = portHash(p.srcPort, p.dstPort);
       if (this.portFilter[h] === 0) return;
       const src = p.ipVersion === 4 ? p.src4 >>> 0 : key6(p.src6);
@@ -90,19 +102,34 @@ export class SynFloodDetector implements Detector {
 
   private onSyn(p: DecodedPacket): void {
     const v6 = p.ipVersion === 6;
-    const src = v6 ? key6(p.src6) : p.src4 >>> 0;
     const dst = v6 ? key6(p.dst6) : p.dst4 >>> 0;
-    const d = this.dst.upsert(dst, 0, 0);
-    if (d >= 0) {
-      if (this.dst.inserted) {
-        this.syn[d] = 0;
-        this.completed[d] = 0;
-        this.version[d] = p.ipVersion;
-        if (v6) this.words.set(p.dst6, d * 4);
-      }
-      this.syn[d] = (this.syn[d] ?? 0) + 1;
+    // A direct-mapped cache of this second's destination slots in front of the table.
+    const c = (Math.imul(dst | 0, 0x9e3779b1) >>> 22) & (DST_CACHE - 1);
+    let d: number;
+    let fresh = false;
+    if (this.cacheKey[c] === dst && this.cacheGen[c] === this.dstGen) {
+      d = this.cacheSlot[c] ?? 0;
+    } else {
+      d = this.dst.upsert(dst, 0, 0);
+      if (d < 0) return;
+      fresh = this.dst.inserted;
+      this.cacheKey[c] = dst;
+      this.cacheGen[c] = this.dstGen;
+      this.cacheSlot[c] = d;
     }
-    if (p.srcPort < 0) return;
+    if (fresh) {
+      this.syn[d] = 0;
+      this.completed[d] = 0;
+      this.version[d] = p.ipVersion;
+      if (v6) this.words.set(p.dst6, d * 4);
+    }
+    const n = (this.syn[d] ?? 0) + 1;
+    this.syn[d] = n;
+    // Handshakes are followed only for destinations busy enough to be judged this second
+    // (a tenth of minRate SYNs): the rest of the traffic costs one counter, not a table.
+    // A busy server's first few handshakes go uncounted, which can only hide a flood.
+    if (n < this.track || p.srcPort < 0) return;
+    const src = v6 ? key6(p.src6) : p.src4 >>> 0;
     const slot = this.halfOpen.upsert(src, dst, ((p.srcPort << 16) | p.dstPort) >>> 0);
     if (slot >= 0 && this.halfOpen.inserted) {
       const h = portHash(p.srcPort, p.dstPort);
@@ -138,6 +165,7 @@ export class SynFloodDetector implements Detector {
       }
     }
     t.clear();
+    this.dstGen++;
   }
 
   observe(s: SecondSummary): readonly Alert[] {

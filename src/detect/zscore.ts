@@ -1,9 +1,11 @@
 // zscore detector: each second's global bytes/s and packets/s, and each listed host's
 // packets/s (or bytes/s), scored against a rolling baseline of that series BEFORE the
-// second joins it. Anomalous seconds stay out of the baseline, so a long spike cannot
-// become its own normal; a shift lasting a whole window is learned (and its alert ends).
-// Per-host series live in an LRU map of bounded size. The defaults (z >= 6 for 3 seconds,
-// per-host packets with a wider floor) come from the labelled evaluation (npm run eval).
+// second joins it. An anomalous second joins clipped to the threshold while its condition
+// is unconfirmed (so natural bursts teach the baseline their size), and stays out once the
+// condition is raised (so a long spike cannot become its own normal; a shift lasting a
+// whole window is learned and its alert ends). Per-host series live in a bounded LRU map.
+// The defaults (z >= 6 for 3 s, per-host packets with a wider floor) come from the
+// labelled evaluation (npm run eval).
 
 import type { SecondSummary } from '../aggregate/summary.js';
 import type { Alert } from './alert.js';
@@ -37,8 +39,11 @@ export class ZscoreDetector implements Detector {
     this.gPackets = new RollingBaseline(cfg.window, cfg.method);
   }
 
-  /** Score x against b; then x joins b unless anomalous (for less than a whole window). */
-  private score(b: RollingBaseline, x: number, absFloor: number, relFloor: number): Scored | null {
+  /**
+   * Score x against b, then let x join b: as is when normal, clipped to the threshold when
+   * anomalous but not yet raised, not at all while `raised` (for at most a whole window).
+   */
+  private score(b: RollingBaseline, x: number, absFloor: number, relFloor: number, raised: boolean): Scored | null {
     const { threshold, warmup, direction, window } = this.cfg;
     if (b.count < warmup) {
       b.push(x);
@@ -47,8 +52,14 @@ export class ZscoreDetector implements Detector {
     const center = b.center();
     const { z, sd } = guardedZ(x, center, b.spread(), Math.max(absFloor, relFloor * Math.abs(center)));
     const anomalous = z >= threshold || (direction === 'both' && z <= -threshold);
-    if (!anomalous) b.anomalousRun = 0;
-    if (!anomalous || ++b.anomalousRun > window) b.push(x);
+    if (!anomalous) {
+      b.anomalousRun = 0;
+      b.push(x);
+    } else if (!raised) {
+      b.push(z > 0 ? center + threshold * sd : center - threshold * sd);
+    } else if (++b.anomalousRun > window) {
+      b.push(x);
+    }
     return { anomalous, z, center, sd };
   }
 
@@ -67,7 +78,8 @@ export class ZscoreDetector implements Detector {
   }
 
   private global(ts: number, b: RollingBaseline, x: number, what: 'Bytes' | 'Packets', metric: string, floor: number): void {
-    const r = this.score(b, x, floor, this.cfg.floor.relative);
+    const raised = this.tracker.isOpen(`Global_${what}_Spike`, null) || this.tracker.isOpen(`Global_${what}_Drop`, null);
+    const r = this.score(b, x, floor, this.cfg.floor.relative, raised);
     if (r === null) return;
     if (r.anomalous) this.mark(ts, r.z > 0 ? `Global_${what}_Spike` : `Global_${what}_Drop`, null, metric, x, r);
     else {
@@ -119,7 +131,8 @@ export class ZscoreDetector implements Detector {
         this.hosts.delete(h.addr);
       }
       this.hosts.set(h.addr, b);
-      const r = this.score(b, x, absFloor, floor.relative);
+      const raised = this.tracker.isOpen(note, h.addr) || this.tracker.isOpen(drop, h.addr);
+      const r = this.score(b, x, absFloor, floor.relative, raised);
       if (r !== null && r.anomalous) this.mark(s.ts, r.z > 0 ? note : drop, h.addr, unit, x, r);
       else this.tracker.normal(note, h.addr, x);
     }

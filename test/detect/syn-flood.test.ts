@@ -62,7 +62,8 @@ describe('syn-flood', () => {
 
   it('sees a flood hidden among completed handshakes to the same server', () => {
     const stage = sstage();
-    const mix = [...handshakes('10.0.0.80', 50, 1, true), ...spoofed('10.0.0.80', 1000, 9)];
+    // Handshakes are followed once a destination has a tenth of minRate SYNs in the second.
+    const mix = [...spoofed('10.0.0.80', 1000, 9), ...handshakes('10.0.0.80', 50, 1, true)];
     const out = raised(send(stage, 1, mix));
     expect(out.map((a) => [a.host, a.value])).toEqual([['10.0.0.80', 1050]]);
     expect(out[0]?.message).toContain('50 handshakes completed');
@@ -88,5 +89,16 @@ describe('syn-flood', () => {
     expect(stage.observe(second(11))).toEqual([]);
     const out = stage.observe(second(12));
     expect(out.map((a) => [a.state, a.host, a.ts, a.value])).toEqual([['raised', '10.10.10.10', 12, 400]]);
+  });
+
+  it('follows handshakes only for destinations with a tenth of minRate SYNs in the second', () => {
+    const stage = sstage();
+    // 9 SYNs a second to each of 40 servers, all completing: none reaches 10, no table use.
+    for (let t = 0; t < 3; t++) {
+      const pk: DecodedPacket[] = [];
+      for (let s = 0; s < 40; s++) pk.push(...handshakes(`10.1.${s}.1`, 9, t + 1, true));
+      expect(send(stage, t, pk)).toEqual([]);
+    }
+    expect(stage.stats().untracked['syn-flood']).toBe(0);
   });
 });

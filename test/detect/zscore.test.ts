@@ -90,6 +90,29 @@ describe('zscore', () => {
     expect(shift[1]?.ts).toBeGreaterThan(90 + 60);
   });
 
+  it('lets unconfirmed outliers join the baseline clipped (bursts widen it); a raised condition stays out', () => {
+    const cfg = (c: DetectConfig): void => {
+      c.zscore.raiseAfter = 3;
+      c.zscore.window = 300;
+      c.zscore.floor = { relative: 0.001, bytes: 1000, packets: 10 };
+    };
+    // Noise with a 2-second 3x burst every 25 s: never 3 anomalous seconds in a row, so
+    // never raised; each burst second joins as a threshold-sized sample.
+    const bursty = zstage(cfg);
+    const xs = Array.from({ length: 300 }, (_, i) => (i % 25 < 2 && i > 30 ? 3e6 : noisy(i)));
+    expect(raised(feed(bursty, xs))).toEqual([]);
+    const clean = zstage(cfg);
+    feed(clean, Array.from({ length: 300 }, (_, i) => noisy(i)));
+    const a = raised(feed(bursty, [3e6, 3e6, 3e6], 300)).find((x) => x.note === 'Global_Bytes_Spike');
+    const b = raised(feed(clean, [3e6, 3e6, 3e6], 300)).find((x) => x.note === 'Global_Bytes_Spike');
+    // Oracle: the clean window's own stdev (plus the raise's first two seconds, clipped);
+    // the bursty one must have grown well past it.
+    const cleanSd = standardDeviation(Array.from({ length: 300 }, (_, i) => noisy(i)));
+    expect(b?.baseline?.stdev ?? 0).toBeLessThan(1.2 * cleanSd);
+    expect(a?.baseline?.stdev ?? 0).toBeGreaterThan(2 * cleanSd);
+    expect(a?.baseline?.z ?? Infinity).toBeLessThan((b?.baseline?.z ?? 0) / 2);
+  });
+
   it('floors a zero stdev: a flat baseline does not turn noise into infinity', () => {
     const stage = zstage((c) => {
       c.zscore.raiseAfter = 1;
