@@ -250,14 +250,14 @@ function outputError(subject: string, e: unknown): AnalyzerError {
     code === 'EPIPE'
       ? 'the reader closed the pipe before the capture was complete'
       : code === 'ENOSPC'
-        ? 'the disk is full'
-        : e instanceof Error
-          ? e.message
-          : String(e);
-  return new AnalyzerError('ERR_OUTPUT', `cannot write the capture: ${why}; check the path and free space`, {
-    subject,
-    cause: e,
-  });
+        ? 'the disk is full; free some space or write elsewhere'
+        : `${e instanceof Error ? e.message : String(e)}; check the path and free space`;
+  return new AnalyzerError('ERR_OUTPUT', `cannot write the capture: ${why}`, { subject, cause: e });
+}
+
+/** True for the failure a pipe reader causes by stopping early (`netpulse synth - | head`). */
+export function isBrokenPipe(e: unknown): boolean {
+  return e instanceof AnalyzerError && (e.cause as { code?: unknown } | undefined)?.code === 'EPIPE';
 }
 
 /**

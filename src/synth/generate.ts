@@ -29,11 +29,12 @@ import {
   TRUTH_FORMAT,
   TRUTH_VERSION,
   TruthCounter,
-  listHosts,
+  HostLister,
   meanStdev,
   writeTruthFile,
   type Truth,
   type TruthAnomaly,
+  type TruthHost,
 } from './truth.js';
 
 export interface SynthOptions {
@@ -526,10 +527,12 @@ export async function generate(options: SynthOptions): Promise<Truth> {
     frames,
     anomalies,
     seconds: Array.from({ length: S }, (_, s) => ({ ts: prm.start + s, packets: truth.secPackets[s] ?? 0, bytes: truth.secBytes[s] ?? 0 })),
-    hosts: listHosts(truth, hosts, spoofKey),
+    hosts: [],
   };
-  if (truthPath !== null) writeTruthFile(truthPath, result);
-  if (options.keepHosts === false) result.hosts = [];
+  const lister = new HostLister(truth, hosts, spoofKey);
+  const eachHost = (emit: (h: TruthHost) => void): void => lister.forEach(emit);
+  if (truthPath !== null) writeTruthFile(truthPath, result, eachHost);
+  if (options.keepHosts !== false) eachHost((h) => result.hosts.push(h));
   return result;
 }
 

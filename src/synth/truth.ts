@@ -197,38 +197,74 @@ export class TruthCounter {
 export const FRAME_CLASSES = ['ipv4', 'ipv6', 'tcp', 'udp', 'icmp', 'icmpv6', 'arp', 'vlan'] as const;
 
 /**
- * Every host with traffic, as truth entries. Spoofed sources are listed again from the
- * same Spoofer sequence; an address met twice (a spoofed source equal to a named host)
- * is merged.
+ * Every host with traffic, one at a time (a million spoofed sources need no million
+ * objects at once): pool hosts, spoofed sources (listed again from the same Spoofer
+ * sequence), then named external hosts. A spoofed source that equals a named host is
+ * counted with that host, once.
  */
-export function listHosts(c: TruthCounter, hosts: HostTable, spoofKey: number): TruthHost[] {
-  const out: TruthHost[] = [];
-  const byAddr = new Map<string, TruthHost>();
-  for (let id = 0; id < hosts.count; id++) {
-    const tp = c.txP[id] ?? 0;
-    const rp = c.rxP[id] ?? 0;
-    if (tp === 0 && rp === 0) continue;
-    const h: TruthHost = { addr: hosts.text(id), tx: { packets: tp, bytes: c.txB[id] ?? 0 }, rx: { packets: rp, bytes: c.rxB[id] ?? 0 } };
-    out.push(h);
-    if (id >= hosts.pool) byAddr.set(h.addr, h);
-  }
-  const sp = new Spoofer(spoofKey);
-  const w = new Uint32Array(4);
-  const add = (addr: string, size: number): void => {
-    const known = byAddr.get(addr);
-    if (known !== undefined) {
-      known.tx.packets++;
-      known.tx.bytes += size;
-    } else {
-      out.push({ addr, tx: { packets: 1, bytes: size }, rx: { packets: 0, bytes: 0 } });
+export class HostLister {
+  private readonly c: TruthCounter;
+  private readonly hosts: HostTable;
+  private readonly spoofKey: number;
+  /** Emission indices of spoofed packets whose source is also a named host. */
+  private readonly merged4 = new Set<number>();
+  private readonly merged6 = new Set<number>();
+
+  constructor(c: TruthCounter, hosts: HostTable, spoofKey: number) {
+    this.c = c;
+    this.hosts = hosts;
+    this.spoofKey = spoofKey;
+    const named4 = new Map<number, number>();
+    const named6 = new Map<number, number>();
+    for (let id = hosts.pool; id < hosts.count; id++) {
+      if (hosts.family[id] === 4) named4.set(hosts.v4[id] ?? 0, id);
+      else if (hosts.v6[4 * id] === 0x20010db8 && hosts.v6[4 * id + 1] === 0xf1000000 && hosts.v6[4 * id + 2] === 0) {
+        named6.set(hosts.v6[4 * id + 3] ?? 0, id);
+      }
     }
-  };
-  for (let i = 0; i < c.n4; i++) add(formatIPv4(sp.nextV4()), c.spoof4[i] ?? 0);
-  for (let i = 0; i < c.n6; i++) {
-    sp.nextV6(w);
-    add(formatIPv6(w[0] ?? 0, w[1] ?? 0, w[2] ?? 0, w[3] ?? 0), c.spoof6[i] ?? 0);
+    if (named4.size === 0 && named6.size === 0) return;
+    const sp = new Spoofer(spoofKey);
+    const w = new Uint32Array(4);
+    for (let i = 0; i < c.n4; i++) {
+      const id = named4.get(sp.nextV4());
+      if (id === undefined) continue;
+      this.merged4.add(i);
+      c.txP[id] = (c.txP[id] ?? 0) + 1;
+      c.txB[id] = (c.txB[id] ?? 0) + (c.spoof4[i] ?? 0);
+    }
+    for (let i = 0; i < c.n6; i++) {
+      sp.nextV6(w);
+      const id = named6.get(w[3] ?? 0);
+      if (id === undefined) continue;
+      this.merged6.add(i);
+      c.txP[id] = (c.txP[id] ?? 0) + 1;
+      c.txB[id] = (c.txB[id] ?? 0) + (c.spoof6[i] ?? 0);
+    }
   }
-  return out;
+
+  forEach(emit: (h: TruthHost) => void): void {
+    const { c, hosts } = this;
+    const one = (id: number): void => {
+      const tp = c.txP[id] ?? 0;
+      const rp = c.rxP[id] ?? 0;
+      if (tp === 0 && rp === 0) return;
+      emit({ addr: hosts.text(id), tx: { packets: tp, bytes: c.txB[id] ?? 0 }, rx: { packets: rp, bytes: c.rxB[id] ?? 0 } });
+    };
+    for (let id = 0; id < hosts.pool; id++) one(id);
+    const sp = new Spoofer(this.spoofKey);
+    for (let i = 0; i < c.n4; i++) {
+      const a = sp.nextV4();
+      if (!this.merged4.has(i)) emit({ addr: formatIPv4(a), tx: { packets: 1, bytes: c.spoof4[i] ?? 0 }, rx: { packets: 0, bytes: 0 } });
+    }
+    const w = new Uint32Array(4);
+    for (let i = 0; i < c.n6; i++) {
+      sp.nextV6(w);
+      if (!this.merged6.has(i)) {
+        emit({ addr: formatIPv6(w[0] ?? 0, w[1] ?? 0, w[2] ?? 0, w[3] ?? 0), tx: { packets: 1, bytes: c.spoof6[i] ?? 0 }, rx: { packets: 0, bytes: 0 } });
+      }
+    }
+    for (let id = hosts.pool; id < hosts.count; id++) one(id);
+  }
 }
 
 /** Mean and population standard deviation of xs[i] for i where include[i] is 1. */
@@ -253,9 +289,10 @@ export function meanStdev(xs: Float64Array, include: Uint8Array): MeanStdev {
 
 /**
  * Write the truth as JSON: the small parts pretty-printed, then one line per second and
- * one per host, streamed in pieces so a million hosts do not need one giant string.
+ * one per host, streamed in pieces so a million hosts never make one giant string.
+ * `t.hosts` is ignored: the hosts come from `eachHost`.
  */
-export function writeTruthFile(path: string, t: Truth): void {
+export function writeTruthFile(path: string, t: Truth, eachHost: (emit: (h: TruthHost) => void) => void): void {
   let fd: number;
   try {
     fd = openSync(path, 'w');
@@ -266,10 +303,8 @@ export function writeTruthFile(path: string, t: Truth): void {
     });
   }
   try {
-    const { seconds, hosts, ...head } = t;
+    const { seconds, hosts: _unused, ...head } = t;
     const headText = JSON.stringify(head, null, 2);
-    // Reopen the top-level object to append the two long arrays.
-    let out = `${headText.slice(0, headText.lastIndexOf('}')).trimEnd()},\n`;
     const pieces: string[] = [];
     const put = (s: string): void => {
       pieces.push(s);
@@ -278,13 +313,16 @@ export function writeTruthFile(path: string, t: Truth): void {
         pieces.length = 0;
       }
     };
-    put(out);
-    out = '';
-    put('  "seconds": [\n');
+    // Reopen the top-level object to append the two long arrays.
+    put(`${headText.slice(0, headText.lastIndexOf('}')).trimEnd()},\n  "seconds": [\n`);
     seconds.forEach((s, i) => put(`    ${JSON.stringify(s)}${i + 1 < seconds.length ? ',' : ''}\n`));
-    put('  ],\n  "hosts": [\n');
-    hosts.forEach((h, i) => put(`    ${JSON.stringify(h)}${i + 1 < hosts.length ? ',' : ''}\n`));
-    put('  ]\n}\n');
+    put('  ],\n  "hosts": [');
+    let first = true;
+    eachHost((h) => {
+      put(`${first ? '\n' : ',\n'}    ${JSON.stringify(h)}`);
+      first = false;
+    });
+    put(first ? ']\n}\n' : '\n  ]\n}\n');
     writeSync(fd, pieces.join(''));
   } catch (e) {
     throw new AnalyzerError('ERR_OUTPUT', `cannot write the truth file: ${e instanceof Error ? e.message : String(e)}`, { subject: path, cause: e });
