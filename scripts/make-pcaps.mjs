@@ -15,7 +15,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { openOutput } = await import(join(root, 'dist/capture/writer-output.js'));
 const { PcapWriter } = await import(join(root, 'dist/capture/pcap-writer.js'));
 const { PcapngWriter } = await import(join(root, 'dist/capture/pcapng-writer.js'));
-const { LINKTYPE } = await import(join(root, 'dist/capture/writer-common.js'));
+const { LINKTYPE } = await import(join(root, 'dist/decode/linktype.js'));
 const { generate } = await import(join(root, 'dist/synth/generate.js'));
 
 const outDir = resolve(process.argv[2] ?? join(root, 'pcaps'));

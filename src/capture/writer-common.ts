@@ -1,19 +1,7 @@
 // What the pcap and pcapng writers have in common (owned by synth): the record API the
-// generator and fixture scripts use, and link-type numbers they need.
+// generator and fixture scripts use. Link-type numbers are LINKTYPE in decode/linktype.ts.
 
 import type { ChunkedOutput } from './writer-output.js';
-
-/** LINKTYPE_* values (tcpdump.org/linktypes.html) used by the writers' callers. */
-export const LINKTYPE = {
-  NULL: 0,
-  ETHERNET: 1,
-  RAW: 101,
-  LOOP: 108,
-  LINUX_SLL: 113,
-  IPV4: 228,
-  IPV6: 229,
-  LINUX_SLL2: 276,
-} as const;
 
 /**
  * Writes capture records into a ChunkedOutput. Two ways to write a packet:

@@ -5,7 +5,8 @@
 import type { Writable } from 'node:stream';
 import { PcapWriter } from '../capture/pcap-writer.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
-import { LINKTYPE, type CaptureWriter } from '../capture/writer-common.js';
+import type { CaptureWriter } from '../capture/writer-common.js';
+import { LINKTYPE } from '../decode/linktype.js';
 import { openOutput } from '../capture/writer-output.js';
 import { AnalyzerError } from '../errors.js';
 import {

@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
-import { LINKTYPE } from '../../src/capture/writer-common.js';
+import { LINKTYPE } from '../../src/decode/linktype.js';
 import { openOutput } from '../../src/capture/writer-output.js';
 import { AnalyzerError } from '../../src/errors.js';
 import { tsharkFields, tsharkSkipReason } from '../synth/tshark.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapngWriter, type PcapngInterface, type PcapngWriterOptions } from '../../src/capture/pcapng-writer.js';
-import { LINKTYPE } from '../../src/capture/writer-common.js';
+import { LINKTYPE } from '../../src/decode/linktype.js';
 import { openOutput } from '../../src/capture/writer-output.js';
 import { tsharkFields, tsharkSkipReason } from '../synth/tshark.js';
 
