@@ -79,28 +79,28 @@ export function synthOptionsFrom(out: string, o: RawOptions): SynthOptions {
     if (i < 0) throw bad(`--anomaly "${t}": expected KIND:SPEC, e.g. burst:30:0:5:10 (kinds: ${ANOMALY_KINDS.join(', ')})`);
     anomalies.push(parseAnomaly(t.slice(0, i), t.slice(i + 1)));
   }
-  const fields: Record<string, unknown> = {
+  // exactOptionalPropertyTypes: an option the user did not give is left out, not undefined.
+  const opt = <K extends keyof SynthOptions>(key: K, v: SynthOptions[K] | undefined): Partial<SynthOptions> =>
+    v === undefined ? {} : ({ [key]: v } as Partial<SynthOptions>);
+  return {
     out,
-    packets: number('packets', o.packets),
-    hosts: number('hosts', o.hosts),
-    seconds: number('seconds', o.seconds),
-    start: startTime(o.start),
-    seed: number('seed', o.seed),
-    format: oneOf('format', o.format, ['pcap', 'pcapng'] as const),
-    resolution: oneOf('resolution', o.resolution, ['us', 'ns'] as const),
-    byteOrder: oneOf('byte-order', o.byteOrder, ['le', 'be'] as const),
-    gzip: o.gzip,
-    snaplen: number('snaplen', o.snaplen),
-    profile: oneOf<ProfileName>('profile', o.profile, PROFILES),
-    period: number('period', o.period),
-    vlanShare: number('vlan', o.vlan),
-    ipv6Share: number('ipv6', o.ipv6),
-    truth: o.truth === undefined && out === '-' ? false : o.truth,
     anomalies,
+    ...opt('packets', number('packets', o.packets)),
+    ...opt('hosts', number('hosts', o.hosts)),
+    ...opt('seconds', number('seconds', o.seconds)),
+    ...opt('start', startTime(o.start)),
+    ...opt('seed', number('seed', o.seed)),
+    ...opt('format', oneOf('format', o.format, ['pcap', 'pcapng'] as const)),
+    ...opt('resolution', oneOf('resolution', o.resolution, ['us', 'ns'] as const)),
+    ...opt('byteOrder', oneOf('byte-order', o.byteOrder, ['le', 'be'] as const)),
+    ...opt('gzip', o.gzip),
+    ...opt('snaplen', number('snaplen', o.snaplen)),
+    ...opt('profile', oneOf<ProfileName>('profile', o.profile, PROFILES)),
+    ...opt('period', number('period', o.period)),
+    ...opt('vlanShare', number('vlan', o.vlan)),
+    ...opt('ipv6Share', number('ipv6', o.ipv6)),
+    ...opt('truth', o.truth === undefined && out === '-' ? false : o.truth),
   };
-  // exactOptionalPropertyTypes: leave unset options out rather than undefined.
-  for (const k of Object.keys(fields)) if (fields[k] === undefined) delete fields[k];
-  return fields as unknown as SynthOptions;
 }
 
 const EXAMPLES = `
