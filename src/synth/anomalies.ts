@@ -149,6 +149,56 @@ export function parseAnomaly(kind: string, text: string): AnomalySpec {
   }
 }
 
+/**
+ * Check a specification given through the library API (the command line's text form is
+ * checked while parsing): the same ranges as parseAnomaly, as ERR_BAD_OPTION.
+ */
+export function checkAnomaly(a: AnomalySpec): void {
+  const kind = a.kind;
+  if (!(ANOMALY_KINDS as readonly string[]).includes(kind)) {
+    throw bad(`unknown anomaly kind "${String(kind)}": use one of ${ANOMALY_KINDS.join(', ')}`);
+  }
+  const n = (name: string, v: number | undefined, o: { integer: boolean; min: number; max?: number }): void => {
+    if (v !== undefined) num(kind, name, String(v), o);
+  };
+  const host = (name: string, v: unknown): void => {
+    if (typeof v !== 'string' || v === '') throw bad(`--${kind}: ${name} must be a host number or an address`);
+  };
+  n('T (seconds from the start)', a.at, { integer: true, min: 0 });
+  switch (a.kind) {
+    case 'burst':
+      host('HOST', a.host);
+      n('FACTOR', a.factor, { integer: false, min: 1.01, max: 1e6 });
+      n('SECONDS', a.seconds, { integer: true, min: 1 });
+      return;
+    case 'new-host':
+      if (a.host !== undefined) host('ADDR', a.host);
+      n('PPS', a.pps, { integer: false, min: 0.01, max: 1e7 });
+      n('SECONDS', a.seconds, { integer: true, min: 1 });
+      return;
+    case 'port-scan':
+      host('SRC', a.src);
+      host('DST', a.dst);
+      n('PORTS', a.ports, { integer: true, min: 1, max: 65535 });
+      n('PPS', a.pps, { integer: false, min: 0.01, max: 1e7 });
+      return;
+    case 'sweep':
+      host('SRC', a.src);
+      n('PORT', a.port, { integer: true, min: 1, max: 65535 });
+      n('HOSTS', a.hosts, { integer: true, min: 1 });
+      n('PPS', a.pps, { integer: false, min: 0.01, max: 1e7 });
+      return;
+    case 'syn-flood':
+      host('DST', a.dst);
+      n('PPS', a.pps, { integer: false, min: 0.01, max: 1e7 });
+      n('SECONDS', a.seconds, { integer: true, min: 1 });
+      n('PORT', a.port, { integer: true, min: 1, max: 65535 });
+      return;
+    case 'silence':
+      n('SECONDS', a.seconds, { integer: true, min: 1 });
+  }
+}
+
 /** Something that emits packets of one kind, a known number in each second. */
 export interface PacketSourceSpec {
   /** Packets in each second of the capture (index 0 = the first second). */

@@ -16,6 +16,7 @@ import {
   FloodSource,
   ProbeSource,
   Spoofer,
+  checkAnomaly,
   constantRate,
   type AnomalySpec,
   type PacketSourceSpec,
@@ -161,11 +162,7 @@ export function resolveParams(o: SynthOptions): SynthParams {
     ipv6Share: share('ipv6', o.ipv6Share ?? SYNTH_DEFAULTS.ipv6Share),
     anomalies: [...(o.anomalies ?? [])],
   };
-  for (const a of p.anomalies) {
-    if (!(ANOMALY_KINDS as readonly string[]).includes(a.kind)) {
-      throw bad(`unknown anomaly kind "${String(a.kind)}": use one of ${ANOMALY_KINDS.join(', ')}`);
-    }
-  }
+  for (const a of p.anomalies) checkAnomaly(a);
   return p;
 }
 

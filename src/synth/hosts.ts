@@ -84,8 +84,8 @@ export class HostTable {
   readonly count: number;
   readonly family: Uint8Array;
   readonly v4: Uint32Array;
-  /** Four words per host (valid for IPv6 hosts). */
-  readonly v6: Uint32Array;
+  /** Four words per external host (pool IPv6 addresses are computed from the number). */
+  private readonly extV6: Uint32Array;
   readonly vlan: Int16Array;
   readonly mac: Int32Array;
   readonly ttl: Uint8Array;
@@ -106,7 +106,7 @@ export class HostTable {
     const n = this.count;
     this.family = new Uint8Array(n);
     this.v4 = new Uint32Array(n);
-    this.v6 = new Uint32Array(4 * n);
+    this.extV6 = new Uint32Array(4 * externals.length);
     this.vlan = new Int16Array(n).fill(-1);
     this.mac = new Int32Array(n);
     this.ttl = new Uint8Array(n);
@@ -125,9 +125,6 @@ export class HostTable {
       if (f === 6) {
         w6 += w;
         n6++;
-        this.v6[4 * i] = V6_PREFIX[0];
-        this.v6[4 * i + 1] = V6_PREFIX[1];
-        this.v6[4 * i + 3] = i + 1;
       } else {
         w4 += w;
         n4++;
@@ -151,7 +148,7 @@ export class HostTable {
       const id = pool + k;
       this.family[id] = e.family;
       this.v4[id] = e.v4;
-      for (let w = 0; w < 4; w++) this.v6[4 * id + w] = e.v6[w] ?? 0;
+      for (let w = 0; w < 4; w++) this.extV6[4 * k + w] = e.v6[w] ?? 0;
       this.mac[id] = e.local ? 0x40000000 + k : ROUTER_MAC;
       this.ttl[id] = e.local ? 64 : 52;
     });
@@ -173,12 +170,15 @@ export class HostTable {
     return family === 6 ? this.servers6 : this.servers4;
   }
 
+  /** Word w (0..3) of host id's IPv6 address. */
+  v6Word(id: number, w: number): number {
+    if (id >= this.pool) return this.extV6[4 * (id - this.pool) + w] ?? 0;
+    return w === 0 ? V6_PREFIX[0] : w === 1 ? V6_PREFIX[1] : w === 2 ? 0 : id + 1;
+  }
+
   /** Address text of host id. */
   text(id: number): string {
-    if (this.family[id] === 6) {
-      const b = 4 * id;
-      return formatIPv6(this.v6[b] ?? 0, this.v6[b + 1] ?? 0, this.v6[b + 2] ?? 0, this.v6[b + 3] ?? 0);
-    }
+    if (this.family[id] === 6) return formatIPv6(this.v6Word(id, 0), this.v6Word(id, 1), this.v6Word(id, 2), this.v6Word(id, 3));
     return formatIPv4(this.v4[id] ?? 0);
   }
 
@@ -187,33 +187,31 @@ export class HostTable {
     p.srcHost = id;
     p.srcMac = this.mac[id] ?? 0;
     p.ttl = this.ttl[id] ?? 64;
-    if (this.family[id] === 6) {
-      const b = 4 * id;
-      const s = p.src6;
-      const v = this.v6;
-      s[0] = v[b] ?? 0;
-      s[1] = v[b + 1] ?? 0;
-      s[2] = v[b + 2] ?? 0;
-      s[3] = v[b + 3] ?? 0;
-    } else {
-      p.src4 = this.v4[id] ?? 0;
-    }
+    if (this.family[id] === 6) this.copyV6(p.src6, id);
+    else p.src4 = this.v4[id] ?? 0;
   }
 
   setDestination(p: PacketSpec, id: number): void {
     p.dstHost = id;
     p.dstMac = this.mac[id] ?? 0;
-    if (this.family[id] === 6) {
-      const b = 4 * id;
-      const d = p.dst6;
-      const v = this.v6;
-      d[0] = v[b] ?? 0;
-      d[1] = v[b + 1] ?? 0;
-      d[2] = v[b + 2] ?? 0;
-      d[3] = v[b + 3] ?? 0;
-    } else {
-      p.dst4 = this.v4[id] ?? 0;
+    if (this.family[id] === 6) this.copyV6(p.dst6, id);
+    else p.dst4 = this.v4[id] ?? 0;
+  }
+
+  private copyV6(to: Uint32Array, id: number): void {
+    if (id < this.pool) {
+      to[0] = V6_PREFIX[0];
+      to[1] = V6_PREFIX[1];
+      to[2] = 0;
+      to[3] = id + 1;
+      return;
     }
+    const b = 4 * (id - this.pool);
+    const v = this.extV6;
+    to[0] = v[b] ?? 0;
+    to[1] = v[b + 1] ?? 0;
+    to[2] = v[b + 2] ?? 0;
+    to[3] = v[b + 3] ?? 0;
   }
 }
 

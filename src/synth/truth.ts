@@ -218,8 +218,8 @@ export class HostLister {
     const named6 = new Map<number, number>();
     for (let id = hosts.pool; id < hosts.count; id++) {
       if (hosts.family[id] === 4) named4.set(hosts.v4[id] ?? 0, id);
-      else if (hosts.v6[4 * id] === 0x20010db8 && hosts.v6[4 * id + 1] === 0xf1000000 && hosts.v6[4 * id + 2] === 0) {
-        named6.set(hosts.v6[4 * id + 3] ?? 0, id);
+      else if (hosts.v6Word(id, 0) === 0x20010db8 && hosts.v6Word(id, 1) === 0xf1000000 && hosts.v6Word(id, 2) === 0) {
+        named6.set(hosts.v6Word(id, 3), id);
       }
     }
     if (named4.size === 0 && named6.size === 0) return;

@@ -126,6 +126,26 @@ describe.skipIf(skip !== null)('generate() agrees with tshark on every kind of f
   });
 });
 
+describe('generate() checks what the library is given, like the command line', () => {
+  const bad: [string, Partial<SynthOptions>][] = [
+    ['a negative time', { anomalies: [{ kind: 'silence', at: -1, seconds: 2 }] }],
+    ['a fractional time', { anomalies: [{ kind: 'silence', at: 1.5, seconds: 2 }] }],
+    ['a burst factor below 1', { anomalies: [{ kind: 'burst', at: 1, host: '0', factor: 0.5, seconds: 2 }] }],
+    ['a port out of range', { anomalies: [{ kind: 'sweep', at: 1, src: '0', port: 70000 }] }],
+    ['a zero rate', { anomalies: [{ kind: 'syn-flood', at: 1, dst: '0', pps: 0 }] }],
+    ['an unknown kind', { anomalies: [{ kind: 'meteor', at: 1 } as unknown as NonNullable<SynthOptions['anomalies']>[number]] }],
+    ['a host number out of range', { hosts: 10, anomalies: [{ kind: 'burst', at: 1, host: '10', factor: 2, seconds: 2 }] }],
+    ['an anomaly past the end', { seconds: 10, anomalies: [{ kind: 'burst', at: 8, host: '1', factor: 2, seconds: 5 }] }],
+    ['fractional packets', { packets: 10.5 }],
+    ['one host', { hosts: 1 }],
+  ];
+  for (const [what, opts] of bad) {
+    it(what, async () => {
+      await expect(generate({ packets: 100, hosts: 10, seconds: 10, ...opts, out: join(dir, 'never.pcap') })).rejects.toMatchObject({ code: 'ERR_BAD_OPTION' });
+    });
+  }
+});
+
 interface Row {
   sec: number;
   epoch: number;
