@@ -10,15 +10,16 @@ import type { WebSocket } from 'ws';
 import { SCHEMA_VERSION, type AlertMessage, type Message, type MessageType } from '../schema.js';
 import { CLOSE, TOPIC_BIT, maskToTopics } from './messages.js';
 
-/** One published message and its serialisations (shared by every client). */
+/** One published message and its serialisations, encoded once as UTF-8 and shared by
+ *  every client (ws frames a Buffer without copying it, so N clients hold one copy). */
 export interface Entry {
   readonly seq: number;
   readonly type: MessageType;
   readonly msg: Message;
   /** Full JSON with seq. */
-  readonly json: string;
+  readonly buf: Buffer;
   /** Hosts-limited summary variants, by limit; made on first use. */
-  variants: Map<number, string> | null;
+  variants: Map<number, Buffer> | null;
 }
 
 /** Why a client went away, for /metrics. */
@@ -27,6 +28,9 @@ export type DisconnectReason = (typeof DISCONNECT_REASONS)[number];
 
 /** Alerts, gaps, report and end a lagging client may owe before it is cut off. */
 const MAX_PENDING = 256;
+/** Parts of a hello at least this big are sent as their own fragment instead of copied. */
+const FRAGMENT_MIN = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
 /** Raised alerts remembered for hello (oldest dropped past this). */
 const MAX_OPEN_ALERTS = 1000;
 
@@ -102,7 +106,7 @@ export class Hub {
   /** Number, remember and fan out one message from the pipeline. */
   publish(msg: Message, json: string): void {
     const seq = ++this.seq;
-    const entry: Entry = { seq, type: msg.type, msg, json: withSeq(json, seq), variants: null };
+    const entry: Entry = { seq, type: msg.type, msg, buf: Buffer.from(withSeq(json, seq)), variants: null };
     this.counters.published++;
     this.remember(entry);
     for (const c of this.clients) this.deliver(c, entry);
@@ -148,8 +152,8 @@ export class Hub {
   }
 
   /** The JSON a client with this hosts limit gets for an entry. */
-  textFor(e: Entry, hosts: number): string {
-    if (hosts < 0 || e.msg.type !== 'summary' || e.msg.hosts.length <= hosts) return e.json;
+  bufFor(e: Entry, hosts: number): Buffer {
+    if (hosts < 0 || e.msg.type !== 'summary' || e.msg.hosts.length <= hosts) return e.buf;
     let v = e.variants;
     if (v === null) {
       v = new Map();
@@ -157,7 +161,7 @@ export class Hub {
     }
     let s = v.get(hosts);
     if (s === undefined) {
-      s = withSeq(JSON.stringify({ ...e.msg, hosts: e.msg.hosts.slice(0, hosts) }), e.seq);
+      s = Buffer.from(withSeq(JSON.stringify({ ...e.msg, hosts: e.msg.hosts.slice(0, hosts) }), e.seq));
       v.set(hosts, s);
     }
     return s;
@@ -171,7 +175,7 @@ export class Hub {
       this.counters.laggedEpisodes++;
     }
     if (c.lagging) this.queue(c, e);
-    else this.sendText(c, this.textFor(e, c.hosts));
+    else this.send(c, this.bufFor(e, c.hosts));
   }
 
   private queue(c: FeedClient, e: Entry): void {
@@ -192,10 +196,41 @@ export class Hub {
     }
   }
 
-  sendText(c: FeedClient, text: string): void {
-    c.ws.send(text);
+  /**
+   * Send one text message made of parts without joining them: big parts (shared encoded
+   * messages) go out as their own fragments, so a hello with minutes of history costs a
+   * client references, not a copy. Small parts are joined to keep the frame count low.
+   */
+  sendParts(c: FeedClient, parts: readonly Buffer[]): void {
+    const small: Buffer[] = [];
+    let smallLen = 0;
+    let total = 0;
+    const frames: Buffer[] = [];
+    for (const p of parts) {
+      total += p.length;
+      if (p.length < FRAGMENT_MIN) {
+        small.push(p);
+        smallLen += p.length;
+        continue;
+      }
+      if (smallLen > 0) frames.push(Buffer.concat(small, smallLen));
+      small.length = 0;
+      smallLen = 0;
+      frames.push(p);
+    }
+    if (smallLen > 0 || frames.length === 0) frames.push(Buffer.concat(small, smallLen));
+    for (let i = 0; i < frames.length; i++) {
+      c.ws.send(frames[i] ?? EMPTY, { binary: false, fin: i === frames.length - 1 });
+    }
     this.counters.sentMessages++;
-    this.counters.sentBytes += Buffer.byteLength(text);
+    this.counters.sentBytes += total;
+  }
+
+  /** Send one JSON text frame (a Buffer sent with binary: false is a text frame). */
+  send(c: FeedClient, buf: Buffer): void {
+    c.ws.send(buf, { binary: false });
+    this.counters.sentMessages++;
+    this.counters.sentBytes += buf.length;
   }
 
   /** Called a few times a second: lagging clients that drained get their catch-up,
@@ -218,12 +253,12 @@ export class Hub {
       skipped: c.skipped,
       lastSkippedSeq: c.lastSkippedSeq,
     };
-    this.sendText(c, JSON.stringify(notice));
+    this.send(c, Buffer.from(JSON.stringify(notice)));
     const out: Entry[] = c.pending.splice(0);
     if (c.pendingSummary !== null) out.push(c.pendingSummary);
     if (c.pendingStats !== null) out.push(c.pendingStats);
     out.sort((a, b) => a.seq - b.seq);
-    for (const e of out) this.sendText(c, this.textFor(e, c.hosts));
+    for (const e of out) this.send(c, this.bufFor(e, c.hosts));
     c.pendingSummary = null;
     c.pendingStats = null;
     c.lagging = false;

@@ -11,7 +11,7 @@ import { SCHEMA_VERSION, type Message } from '../schema.js';
 import type { AnalyzerView, Sink } from '../sinks/sink.js';
 import { hostAllowed, originAllowed, presentedToken, tokenMatches } from './auth.js';
 import { feedConfig, type FeedConfig } from './config.js';
-import { FeedClient, Hub } from './hub.js';
+import { FeedClient, Hub, type Entry } from './hub.js';
 import {
   ALL_TOPICS_MASK,
   CLOSE,
@@ -37,6 +37,8 @@ export const MAX_CONTROL_PAYLOAD = 4096;
 const MAX_CONTROL_PER_WINDOW = 20;
 const CONTROL_WINDOW_MS = 10_000;
 const MAINTAIN_MS = 250;
+const COMMA = Buffer.from(',');
+const NULL = Buffer.from('null');
 /** Hosts per summary a client may ask for. */
 const MAX_HOSTS_PARAM = 1000;
 
@@ -247,7 +249,7 @@ class FeedServer implements FeedSink {
         source: { description: this.view.source.description, clock: this.view.source.clock },
         ended: this.hub.endEntry !== null,
         report: this.view.snapshot(hosts < 0 ? 10 : hosts),
-        last: last === null ? null : (JSON.parse(this.hub.textFor(last, hosts)) as unknown),
+        last: last === null ? null : (JSON.parse(this.hub.bufFor(last, hosts).toString('utf8')) as unknown),
       });
       return;
     }
@@ -341,7 +343,7 @@ class FeedServer implements FeedSink {
         hub.counters.disconnects.client++;
       }
     });
-    hub.sendText(c, this.hello(c));
+    hub.sendParts(c, this.hello(c));
   }
 
   private onControl(c: FeedClient, data: RawData, isBinary: boolean): void {
@@ -374,7 +376,7 @@ class FeedServer implements FeedSink {
       return;
     }
     // The reply is a fresh hello: the state in force for the new subscription.
-    this.hub.sendText(c, this.hello(c));
+    this.hub.sendParts(c, this.hello(c));
   }
 
   private applySubscribe(c: FeedClient, req: unknown): void {
@@ -404,14 +406,11 @@ class FeedServer implements FeedSink {
     c.hosts = hosts;
   }
 
-  /** The hello for one client: built from cached message texts, so only the envelope is new. */
-  private hello(c: FeedClient): string {
+  /** The hello for one client, in parts: the envelope is new, the messages in it are the
+   *  shared encoded copies (neither re-serialised nor copied). */
+  private hello(c: FeedClient): Buffer[] {
     const hub = this.hub;
     const want = (bit: number): boolean => (c.topics & bit) !== 0;
-    const summaries = want(TOPIC_BIT.summary) ? hub.history.map((e) => hub.textFor(e, c.hosts)).join(',') : '';
-    const alerts = want(TOPIC_BIT.alert) ? [...hub.openAlerts.values()].map((e) => e.json).join(',') : '';
-    const stats = want(TOPIC_BIT.stats) && hub.lastStats !== null ? hub.lastStats.json : 'null';
-    const end = want(TOPIC_BIT.end) && hub.endEntry !== null ? hub.endEntry.json : 'null';
     const head = {
       type: 'hello',
       v: SCHEMA_VERSION,
@@ -422,7 +421,24 @@ class FeedServer implements FeedSink {
       topics: maskToTopics(c.topics),
       hosts: c.hosts < 0 ? null : c.hosts,
     };
-    return `${JSON.stringify(head).slice(0, -1)},"summaries":[${summaries}],"alerts":[${alerts}],"stats":${stats},"end":${end}}`;
+    const parts: Buffer[] = [Buffer.from(`${JSON.stringify(head).slice(0, -1)},"summaries":[`)];
+    const list = (entries: Iterable<Entry>, hosts: number): void => {
+      let first = true;
+      for (const e of entries) {
+        if (!first) parts.push(COMMA);
+        parts.push(hub.bufFor(e, hosts));
+        first = false;
+      }
+    };
+    if (want(TOPIC_BIT.summary)) list(hub.history, c.hosts);
+    parts.push(Buffer.from('],"alerts":['));
+    if (want(TOPIC_BIT.alert)) list(hub.openAlerts.values(), -1);
+    parts.push(Buffer.from('],"stats":'));
+    parts.push(want(TOPIC_BIT.stats) && hub.lastStats !== null ? hub.lastStats.buf : NULL);
+    parts.push(Buffer.from(',"end":'));
+    parts.push(want(TOPIC_BIT.end) && hub.endEntry !== null ? hub.endEntry.buf : NULL);
+    parts.push(Buffer.from('}'));
+    return parts;
   }
 
   close(): Promise<void> {

@@ -82,6 +82,22 @@ describe('hello and live messages', () => {
     late.ws.close();
   });
 
+  it('delivers a hello whose history is megabytes (sent in fragments that share the encoded messages)', async () => {
+    const sink = await start({ history: 20 });
+    const published = Array.from({ length: 25 }, (_, i) => pubSummary(sink, summary(T0 + i, 2000)));
+    const c = await connect(feedUrl(sink.url));
+    const hello = await c.waitFor((m) => m.type === 'hello');
+    expect(hello.summaries).toEqual(published.slice(5).map((m, i) => expected(m, i + 6)));
+    // and in the browser's other option, a hosts limit, the variants are made once each
+    const d = await connect(feedUrl(sink.url, '?hosts=3'));
+    const h2 = await d.waitFor((m) => m.type === 'hello');
+    expect((h2.summaries as { hosts: unknown[]; seq: number }[]).map((s) => [s.seq, s.hosts.length])).toEqual(
+      published.slice(5).map((_, i) => [i + 6, 3]),
+    );
+    c.ws.close();
+    d.ws.close();
+  });
+
   it('sends only the topics a client picked, and a subscribe message changes them', async () => {
     const sink = await start();
     pubSummary(sink, summary(T0));

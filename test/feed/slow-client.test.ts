@@ -61,17 +61,13 @@ describe('slow and stalled clients', () => {
 
     // ~200 kB per summary (2,000 hosts); 400 of them is ~80 MB per stalled client if buffered.
     const big = summary(T0, 2000);
-    const before = process.memoryUsage();
     let peakBuffered = 0;
-    let peakExternal = 0;
     for (let i = 0; i < 400; i++) {
       pubSummary(sink, { ...big, ts: T0 + i });
       // a reading client keeps up (in-process, it reads only when the test yields)
       await good.waitFor((m) => m.seq === i + 1);
       if (i % 20 === 19) {
         peakBuffered = Math.max(peakBuffered, await metric(sink.url, 'netpulse_feed_buffered_bytes'));
-        const mu = process.memoryUsage();
-        peakExternal = Math.max(peakExternal, mu.external + mu.arrayBuffers - before.external - before.arrayBuffers);
       }
     }
     const last = await good.waitFor((m) => m.type === 'summary' && m.seq === 400, 20_000);
@@ -80,11 +76,11 @@ describe('slow and stalled clients', () => {
     expect(seqs).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
     expect(good.messages.some((m) => m.type === 'lagged')).toBe(false);
 
-    // Bounded: each stalled client holds at most the high-water mark plus one message in
-    // user space (the rest waits in kernel socket buffers), far below the 80 MB sent.
+    // Bounded: ws's own count of queued bytes says each stalled client holds at most the
+    // high-water mark plus one message in user space (the rest waits in kernel socket
+    // buffers), far below the 80 MB sent. The process's RSS is measured by npm run bench:feed.
     const bound = 3 * (highWater + 250_000) + 2 * 250_000;
     expect(peakBuffered).toBeLessThan(bound);
-    expect(peakExternal).toBeLessThan(40 * 1024 * 1024);
 
     // They stay behind, so they are disconnected after maxLagMs; the metric says why.
     const deadline = Date.now() + 10_000;
