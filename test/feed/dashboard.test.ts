@@ -3,63 +3,18 @@
 // charts draw, the hosts table fills, alerts show raised then resolved, the page
 // reconnects after a server restart, and a screenshot is kept in test-artifacts/feed/.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { SCHEMA_VERSION } from '../../src/schema.js';
 import { alert, fakeView, pub, pubAlert, pubSummary, stats, summary } from './helpers.js';
+import { ARTIFACTS, drawnPixels, launchBrowser } from './browser.js';
 import { tool } from './tools.js';
 
 const T0 = 1_700_000_000;
 const chromiumPath = tool('/usr/bin/chromium', 'chromium');
-export const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'feed');
-
-/** Flags for a quiet, offline, throwaway browser (no sandbox: tests may run as root). */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export async function launchBrowser(): Promise<{ ctx: BrowserContext; close: () => Promise<void> }> {
-  const profile = mkdtempSync(join(tmpdir(), 'netpulse-chromium-'));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath ?? '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1400, height: 1000 },
-  });
-  return {
-    ctx,
-    close: async () => {
-      await ctx.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Pixels drawn on a canvas inside the element (0 for a blank chart). */
-export function drawnPixels(page: Page, selector: string): Promise<number> {
-  return page.$eval(selector, (el) => {
-    const canvas = el.querySelector('canvas');
-    if (!canvas) return 0;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return 0;
-    const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-    let n = 0;
-    for (let i = 3; i < d.length; i += 4) if ((d[i] ?? 0) > 0) n++;
-    return n;
-  });
-}
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

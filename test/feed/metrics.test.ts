@@ -1,15 +1,12 @@
 // /metrics: checked by promtool (Prometheus' own linter and parser) and scraped by a real
 // Prometheus server on loopback, whose PromQL answer must equal the view's packet total.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { feedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { REPORT, alert, connect, fakeView, feedUrl, pub, pubAlert, pubSummary, stats, summary } from './helpers.js';
-import { freePort, tool } from './tools.js';
+import { startPrometheus, tool } from './tools.js';
 
 const T0 = 1_700_000_000;
 const TOKEN = 'prometheus-scrape-token-42';
@@ -95,66 +92,14 @@ describe('/metrics exposition', () => {
 describe.skipIf(prometheus === null)('a real Prometheus scraping /metrics', () => {
   it('scrapes every second with the bearer token; PromQL returns the packet total', async () => {
     const sink = await feedWithData(TOKEN);
-    const dir = mkdtempSync(join(tmpdir(), 'netpulse-prom-'));
-    const target = new URL(sink.url).host;
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 1s',
-        '  evaluation_interval: 1s',
-        'scrape_configs:',
-        '  - job_name: netpulse',
-        '    scrape_interval: 1s',
-        '    authorization:',
-        `      credentials: ${TOKEN}`,
-        '    static_configs:',
-        `      - targets: ['${target}']`,
-        '',
-      ].join('\n'),
-    );
-    const port = await freePort();
-    const proc: ChildProcess = spawn(
-      prometheus ?? 'prometheus',
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let log = '';
-    proc.stderr?.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
-    cleanup.push(async () => {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    const query = async (q: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
-      const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`);
-      const body = (await r.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-      return body.data.result;
-    };
-    const deadline = Date.now() + 30_000;
-    let result: Awaited<ReturnType<typeof query>> = [];
-    while (Date.now() < deadline) {
-      try {
-        result = await query('netpulse_packets_total{job="netpulse"}');
-        if (result.length > 0) break;
-      } catch {
-        // not up yet
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    expect(result, `prometheus log:\n${log}`).toHaveLength(1);
+    const prom = await startPrometheus(prometheus ?? 'prometheus', new URL(sink.url).host, TOKEN);
+    cleanup.push(() => prom.stop());
+    const result = await prom.waitFor('netpulse_packets_total{job="netpulse"}');
+    expect(result, `prometheus log:\n${prom.log()}`).toHaveLength(1);
     expect(Number(result[0]?.value[1])).toBe(REPORT.packets);
-    const up = await query('up{job="netpulse"}');
+    const up = await prom.query('up{job="netpulse"}');
     expect(up[0]?.value[1]).toBe('1');
-    const per = await query('sum by (protocol) (netpulse_protocol_packets_total)');
+    const per = await prom.query('sum by (protocol) (netpulse_protocol_packets_total)');
     expect(Object.fromEntries(per.map((p) => [p.metric.protocol, Number(p.value[1])]))).toEqual(REPORT.protocols);
   }, 60_000);
 });
