@@ -28,6 +28,16 @@ export function addFeedOptions(cmd: Command): Command {
     .addOption(new Option('--max-clients <n>', 'WebSocket clients served at once').default(String(FEED_DEFAULTS.maxClients)));
 }
 
+/** What addFeedOptions adds to a command's parsed options (extend your options type with it). */
+export interface FeedCliOptions {
+  serve?: string;
+  token?: string;
+  allowOrigin?: string[];
+  feedHistory?: string;
+  metricsHosts?: string;
+  maxClients?: string;
+}
+
 function intOption(opts: Readonly<Record<string, unknown>>, key: string, flag: string, fallback: number): number {
   const v = opts[key];
   if (v === undefined) return fallback;
@@ -37,7 +47,9 @@ function intOption(opts: Readonly<Record<string, unknown>>, key: string, flag: s
 }
 
 /** The feed's configuration from parsed options, or null when --serve was not given. */
-export function feedConfigFromOptions(opts: Readonly<Record<string, unknown>>): FeedConfig | null {
+export function feedConfigFromOptions(parsed: FeedCliOptions): FeedConfig | null {
+  // checked at run time too: commander hands over whatever the command line held
+  const opts = parsed as Readonly<Record<string, unknown>>;
   const serve = opts.serve;
   if (serve === undefined || serve === false) return null;
   if (typeof serve !== 'string') throw new ConfigError('--serve needs [HOST:]PORT, e.g. --serve 8080');
