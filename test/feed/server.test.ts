@@ -311,6 +311,15 @@ describe('connection lifetime', () => {
     await sink.close(); // idempotent
   });
 
+  it('serves on IPv6 loopback with a bracketed URL', async () => {
+    const sink = await start({ host: '::1' });
+    expect(sink.url).toMatch(/^http:\/\/\[::1\]:\d+\/$/);
+    const c = await connect(feedUrl(sink.url));
+    await c.waitFor((m) => m.type === 'hello');
+    expect((await fetch(`${sink.url}healthz`)).status).toBe(200);
+    c.ws.close();
+  });
+
   it('reports a port in use as ERR_LISTEN', async () => {
     const sink = await start();
     const port = Number(new URL(sink.url).port);
