@@ -1,4 +1,4 @@
-// The feed's fan-out (owned by the feed): numbers every published message, serialises it
+// The feed's fan-out (owned by the feed): numbers every published message, encodes it
 // once (once per distinct hosts-per-summary limit for summaries), remembers what a new
 // client's hello needs, and sends to each client by topic. A client whose socket buffer
 // passes the high-water mark is "lagging": it keeps only the newest summary and stats
@@ -8,7 +8,7 @@
 import { Buffer } from 'node:buffer';
 import type { WebSocket } from 'ws';
 import { SCHEMA_VERSION, type AlertMessage, type Message, type MessageType } from '../schema.js';
-import { CLOSE, TOPIC_BIT, maskToTopics } from './messages.js';
+import { CLOSE, TOPIC_BIT } from './messages.js';
 
 /** One published message and its serialisations, encoded once as UTF-8 and shared by
  *  every client (ws frames a Buffer without copying it, so N clients hold one copy). */
@@ -283,11 +283,6 @@ export class Hub {
     const t = setTimeout(() => c.ws.terminate(), 2000);
     t.unref();
     c.ws.once('close', () => clearTimeout(t));
-  }
-
-  /** Topics of a client, for hello. */
-  topicsOf(c: FeedClient): string[] {
-    return maskToTopics(c.topics);
   }
 
   bufferedBytes(): number {
