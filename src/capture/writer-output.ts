@@ -179,12 +179,12 @@ export class ChunkedOutput {
       s.end();
       await this.done.catch(() => undefined);
     } else {
-      // stdout and other caller-owned streams: flush what we wrote, do not end them.
+      // stdout and other caller-owned streams: do not end them, but wait until everything
+      // written has been handed to the OS (an empty write's callback runs after the rest),
+      // so a caller may exit right after.
       await new Promise<void>((resolve) => {
-        if (s.writableNeedDrain) {
-          s.once('drain', resolve);
-          s.once('error', () => resolve());
-        } else resolve();
+        if (s.destroyed || !s.writable) resolve();
+        else s.write(Buffer.alloc(0), () => resolve());
       });
     }
     this.check();

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerReplay } from './replay.js';
 import { registerSynth } from './synth.js';
+import { registerWatch } from './watch.js';
 import { reportFatal } from './exit.js';
 
 const program = new Command();
@@ -17,6 +18,7 @@ program
 
 registerReplay(program);
 registerSynth(program);
+registerWatch(program);
 
 try {
   await program.parseAsync(process.argv);
