@@ -163,6 +163,10 @@ export function resolveParams(o: SynthOptions): SynthParams {
     anomalies: [...(o.anomalies ?? [])],
   };
   for (const a of p.anomalies) checkAnomaly(a);
+  // The anomalies are a set: their order (on the command line, grouped by option, or in a
+  // list) must not change the capture, so they are put in one canonical order.
+  const rank = (a: AnomalySpec): number => ANOMALY_KINDS.indexOf(a.kind);
+  p.anomalies.sort((x, y) => x.at - y.at || rank(x) - rank(y) || compareText(canonical(x), canonical(y)));
   return p;
 }
 
@@ -532,6 +536,19 @@ export async function generate(options: SynthOptions): Promise<Truth> {
   if (truthPath !== null) writeTruthFile(truthPath, result, eachHost);
   if (options.keepHosts !== false) eachHost((h) => result.hosts.push(h));
   return result;
+}
+
+/** A spec as text with its keys in a fixed order (two equal specs give equal text). */
+function canonical(a: AnomalySpec): string {
+  const r = a as unknown as Record<string, unknown>;
+  return Object.keys(r)
+    .sort()
+    .map((k) => `${k}=${String(r[k])}`)
+    .join(',');
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function flowSource(counts: Float64Array, pool: FlowPool): PacketSourceSpec {

@@ -39,6 +39,30 @@ describe('netpulse synth: determinism and outputs', () => {
     }
   });
 
+  it('the order of the anomalies does not matter (command line or library)', async () => {
+    const common = ['--packets', '2000', '--hosts', '30', '--seconds', '20'];
+    const a = ['--new-host', '12', '--burst', '3:0:4:3', '--syn-flood', '6:1:100:2', '--new-host', '15:192.168.1.9', '--anomaly', 'silence:9:2'];
+    const b = ['--anomaly', 'silence:9:2', '--new-host', '15:192.168.1.9', '--syn-flood', '6:1:100:2', '--new-host', '12', '--burst', '3:0:4:3'];
+    expect(run(['order-a.pcap', ...common, ...a]).status).toBe(0);
+    expect(run(['order-b.pcap', ...common, ...b]).status).toBe(0);
+    const fa = readFileSync(join(dir, 'order-a.pcap'));
+    expect(fa.equals(readFileSync(join(dir, 'order-b.pcap')))).toBe(true);
+    await generate({
+      out: join(dir, 'order-lib.pcap'),
+      packets: 2000,
+      hosts: 30,
+      seconds: 20,
+      anomalies: [
+        { kind: 'silence', at: 9, seconds: 2 },
+        { seconds: 2, pps: 100, dst: '1', at: 6, kind: 'syn-flood' },
+        { kind: 'new-host', at: 15, host: '192.168.1.9' },
+        { kind: 'burst', at: 3, host: '0', factor: 4, seconds: 3 },
+        { kind: 'new-host', at: 12 },
+      ],
+    });
+    expect(fa.equals(readFileSync(join(dir, 'order-lib.pcap')))).toBe(true);
+  });
+
   it('another seed gives another capture', () => {
     expect(run(['s8.pcap', ...ARGS, '--seed', '8']).status).toBe(0);
     expect(run(['s7.pcap', ...ARGS]).status).toBe(0);
