@@ -266,13 +266,6 @@ export class ProbeSource implements PacketSourceSpec {
     }
   }
 
-  /** Last second (exclusive) in which probes are sent. */
-  get endSecond(): number {
-    let last = 0;
-    for (let s = 0; s < this.counts.length; s++) if ((this.counts[s] ?? 0) > 0 || (this.first[s] ?? 0) < this.target.length) last = s + 1;
-    return last;
-  }
-
   beginSecond(s: number): void {
     this.cursor = this.first[s] ?? 0;
     this.phase = 0;

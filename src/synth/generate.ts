@@ -22,7 +22,7 @@ import {
   type PacketSourceSpec,
 } from './anomalies.js';
 import { createPacketSpec, MAX_FRAME, writeFrame } from './frames.js';
-import { HostTable, MAX_POOL_HOSTS, resolveHost, type ExternalHost, type HostRef } from './hosts.js';
+import { HostTable, MAX_POOL_HOSTS, ipv6HostCount, resolveHost, type ExternalHost, type HostRef } from './hosts.js';
 import { PROFILES, backgroundCounts, spread, type ProfileName } from './profile.js';
 import { Prng, streamSeed } from './prng.js';
 import { FlowPool } from './traffic.js';
@@ -572,9 +572,7 @@ function sameHost(a: HostRef, b: HostRef): boolean {
 }
 
 function countFamily(pool: number, ipv6Share: number, f: 4 | 6): number {
-  let n6 = Math.floor(pool * ipv6Share);
-  if (n6 < 2) n6 = 0;
-  if (pool - n6 < 2) n6 = pool;
+  const n6 = ipv6HostCount(pool, ipv6Share);
   return f === 6 ? n6 : pool - n6;
 }
 

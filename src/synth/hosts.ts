@@ -215,17 +215,26 @@ export class HostTable {
   }
 }
 
-/** Family of each pool host: floor(pool * share) IPv6 hosts, evenly spread over the ranks. */
+/**
+ * How many pool hosts are IPv6: floor(pool * share), except that a family needs two hosts
+ * to talk to each other, so a family of one is not used at all.
+ */
+export function ipv6HostCount(pool: number, share: number): number {
+  const n6 = Math.floor(pool * share);
+  if (n6 < 2) return 0;
+  if (pool - n6 < 2) return pool;
+  return n6;
+}
+
+/** Family of pool host i: the IPv6 hosts are spread evenly over the ranks. */
+export function poolFamilyOf(i: number, pool: number, share: number): 4 | 6 {
+  const n6 = ipv6HostCount(pool, share);
+  return Math.floor(((i + 1) * n6) / pool) > Math.floor((i * n6) / pool) ? 6 : 4;
+}
+
 function poolFamilies(pool: number, share: number): Uint8Array {
-  const fam = new Uint8Array(pool).fill(4);
-  let n6 = Math.floor(pool * share);
-  // A family needs two hosts to talk to each other: otherwise it is not used at all.
-  if (n6 < 2) n6 = 0;
-  if (pool - n6 < 2) n6 = pool;
-  if (n6 === 0) return fam;
-  for (let i = 0; i < pool; i++) {
-    if (Math.floor(((i + 1) * n6) / pool) > Math.floor((i * n6) / pool)) fam[i] = 6;
-  }
+  const fam = new Uint8Array(pool);
+  for (let i = 0; i < pool; i++) fam[i] = poolFamilyOf(i, pool, share);
   return fam;
 }
 
@@ -245,15 +254,6 @@ function familyTable(weights: Float64Array, fam: Uint8Array, f: number, count: n
 export function poolV4(i: number): number {
   const q = Math.floor(i / 254);
   return (0x0a000000 + q * 256 + (i - q * 254) + 1) >>> 0;
-}
-
-/** Pool families without building a table (for resolving host arguments). */
-export function poolFamilyOf(i: number, pool: number, share: number): 4 | 6 {
-  let n6 = Math.floor(pool * share);
-  if (n6 < 2) n6 = 0;
-  if (pool - n6 < 2) n6 = pool;
-  if (n6 === 0) return 4;
-  return Math.floor(((i + 1) * n6) / pool) > Math.floor((i * n6) / pool) ? 6 : 4;
 }
 
 export type HostRef =
