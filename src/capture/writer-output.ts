@@ -4,9 +4,9 @@
 
 import { closeSync, createWriteStream, openSync, write, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { Transform } from 'node:stream';
+import { Transform, type TransformOptions } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, type ZlibOptions } from 'node:zlib';
 import { AnalyzerError } from '../errors.js';
 
 export interface OutputOptions {
@@ -299,7 +299,10 @@ export function openOutput(dest: string | Writable, opts: OutputOptions = {}): C
 }
 
 function gzipped(sink: Writable, description: string, chunk: number, level: number | undefined, endSink: boolean): ChunkedOutput {
-  const gz = createGzip({ level: level ?? 6, chunkSize: 64 * 1024 });
+  // A deep input queue lets the producer run ahead while zlib works on the thread pool
+  // (zlib streams take Transform options; ZlibOptions does not list them).
+  const options: ZlibOptions & TransformOptions = { level: level ?? 6, chunkSize: 256 * 1024, highWaterMark: 8 * chunk };
+  const gz = createGzip(options);
   // zlib writes the build's operating system into the gzip header (3 on Linux, 19 on
   // macOS, 10 on Windows); set it to 255 ("unknown") so output does not depend on it.
   let seen = 0;

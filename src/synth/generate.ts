@@ -390,7 +390,8 @@ export async function generate(options: SynthOptions): Promise<Truth> {
   const sourceOwner = planned.filter((pl) => pl.source !== null).map((pl) => pl.index);
 
   // Output.
-  const out = openOutput(options.out, { gzip: prm.gzip });
+  // Level 1: a tenth larger than level 6 on these captures, four times faster.
+  const out = openOutput(options.out, { gzip: prm.gzip, gzipLevel: 1 });
   const writer: CaptureWriter =
     prm.format === 'pcapng'
       ? new PcapngWriter(out, {
