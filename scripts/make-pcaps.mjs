@@ -351,6 +351,7 @@ const AF = [
 ];
 otherFixture('fx-null-le', 'NULL (BSD loopback), family in little-endian order: IPv4 and the three IPv6 families', LINKTYPE.NULL, AF.map(([l, fam, p, s, d]) => f(`null:${l}`, cat(u32le(fam), p), s, d)));
 otherFixture('fx-null-be', 'NULL (BSD loopback), family in big-endian order (a big-endian host), in a big-endian pcap', LINKTYPE.NULL, AF.map(([l, fam, p, s, d]) => f(`null:${l}`, cat(u32(fam), p), s, d)), 'pcap', { byteOrder: 'be' });
+otherFixture('fx-null-swapped', 'NULL with the family big-endian inside a little-endian pcap (a capture moved between hosts): readers must recognise the swapped value', LINKTYPE.NULL, AF.map(([l, fam, p, s, d]) => f(`null:${l}`, cat(u32(fam), p), s, d)));
 otherFixture('fx-loop', 'LOOP (OpenBSD loopback), family always big-endian', LINKTYPE.LOOP, AF.map(([l, fam, p, s, d]) => f(`null:${l}`, cat(u32(fam), p), s, d)));
 otherFixture('fx-raw', 'RAW (101): IPv4 and IPv6 packets with no link header', LINKTYPE.RAW, L3.map(([l, , p, s, d]) => f(`raw:${l}`, p, s, d)));
 otherFixture('fx-raw12', 'RAW as link type 12 (OpenBSD DLT_RAW in some files): IPv4 and IPv6', 12, L3.map(([l, , p, s, d]) => f(`raw:${l}`, p, s, d)));
