@@ -73,14 +73,14 @@ export function capUnavailable(e: unknown): CaptureError {
   const msg = e instanceof Error ? e.message : String(e);
   const first = msg.split('\n')[0] ?? '';
   let why: string;
-  if (/Cannot find module 'cap'/.test(first)) {
+  if (/NODE_MODULE_VERSION|compiled against a different Node\.js version/.test(msg)) {
+    why = 'the "cap" module was built for another Node.js version';
+  } else if (/Cannot find module 'cap'/.test(first)) {
     why = 'packet capture needs the optional module "cap", which is not installed (npm skips it when it cannot be built)';
   } else if (/cap\.node/.test(first)) {
     why = 'the "cap" module is installed but its native part was never built';
   } else if (/libpcap\.so/.test(first)) {
     why = `the "cap" module cannot load libpcap (${first.replace(/^.*?(libpcap\.so[^:]*).*$/, '$1')} missing)`;
-  } else if (/NODE_MODULE_VERSION|compiled against a different Node\.js version/.test(first)) {
-    why = 'the "cap" module was built for another Node.js version';
   } else {
     why = `the "cap" module does not load (${first})`;
   }

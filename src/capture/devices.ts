@@ -40,6 +40,9 @@ export function listDevices(cap: CapModule, fs: NetFs = realNetFs): DeviceInfo[]
   return raw.map((d) => {
     const netdev = netdevs?.has(d.name) ?? false;
     const flags = netdev && trustSysfs ? readIfaceFlags(d.name, fs) : null;
+    // sysfs flags lack IFF_RUNNING, which SIOCGIFFLAGS derives from the operational state
+    // (dev_get_flags: up, and operstate "up" or "unknown"), as libpcap reports it
+    const oper = flags === null ? null : (fs.sysfsFile(d.name, 'operstate') ?? '').trim();
     const loopback = d.flags === 'PCAP_IF_LOOPBACK' || (flags !== null && (flags & IFF.LOOPBACK) !== 0);
     return {
       name: d.name,
@@ -51,7 +54,7 @@ export function listDevices(cap: CapModule, fs: NetFs = realNetFs): DeviceInfo[]
       ),
       netdev,
       up: flags === null ? null : (flags & IFF.UP) !== 0,
-      running: flags === null ? null : (flags & IFF.RUNNING) !== 0,
+      running: flags === null ? null : (flags & IFF.UP) !== 0 && (oper === 'up' || oper === 'unknown'),
       loopback,
     };
   });

@@ -4,6 +4,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerReplay } from './replay.js';
+import { registerDevices } from './devices.js';
 import { reportFatal } from './exit.js';
 
 const program = new Command();
@@ -15,6 +16,7 @@ program
   .exitOverride();
 
 registerReplay(program);
+registerDevices(program);
 
 try {
   await program.parseAsync(process.argv);
