@@ -28,3 +28,5 @@ try {
     process.exitCode = reportFatal(e);
   }
 }
+// Everything has been written and closed: do not wait for idle handles (stdin, sockets).
+process.exit(process.exitCode ?? 0);

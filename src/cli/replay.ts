@@ -1,12 +1,51 @@
-// `netpulse replay FILE...`: analyse capture files (or stdin) and report.
+// `netpulse replay FILE...`: analyse capture files (or "-" for stdin) read one after
+// another as one capture, at full speed or paced by packet time.
+
 import type { Command } from 'commander';
+import { FileSource } from '../capture/file-source.js';
+import { DEFAULTS, parseSpeed } from '../config.js';
+import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
+import { runCommand } from './run-analysis.js';
+
+interface ReplayCliOptions extends CommonCliOptions {
+  speed: string;
+}
 
 export function registerReplay(program: Command): void {
-  program
+  const cmd = program
     .command('replay')
-    .description('analyse pcap/pcapng capture files (or - for stdin)')
-    .argument('<files...>', 'capture files; - reads stdin')
-    .action(() => {
-      throw new Error('replay is being built');
+    .description('analyse pcap, pcapng or snoop files, plain or gzip-compressed, or "-" for stdin')
+    .argument('<files...>', 'capture files read one after another as one capture; "-" reads stdin')
+    .option('--speed <max|realtime|N>', 'pace by packet time: max (as fast as possible), realtime, or N times real time', 'max');
+  addAnalysisOptions(cmd, false);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  netpulse replay capture.pcapng                      report: rates, protocols, top hosts
+  netpulse replay a.pcap b.pcap.gz --json | jq .      NDJSON: summaries, gaps, alerts, report
+  netpulse replay big.pcap --hosts all --json > out.ndjson
+  tcpdump -i eth0 -w - | netpulse replay - --speed realtime
+  netpulse replay demo.pcapng --speed 10              ten times real time, a line per second
+
+Seconds are epoch-aligned (floor of the packet time); bytes are wire lengths; a host is the
+outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.maxGapSeconds} s, --reorder ${DEFAULTS.reorderSeconds} s.`,
+  );
+  cmd.action(async (files: string[], opts: ReplayCliOptions) => {
+    const speed = parseSpeed(opts.speed);
+    const common = commonFromOptions(opts);
+    common.shown.speed = speed;
+    const source = new FileSource({
+      files,
+      speed,
+      maxPauseMs: speed === 'max' ? 0 : (common.aggregate.maxGapSeconds * 1000) / speed,
     });
+    process.exitCode = await runCommand({
+      source,
+      common,
+      live: false,
+      paced: speed !== 'max',
+      formats: () => source.formats,
+    });
+  });
 }

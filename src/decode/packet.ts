@@ -73,9 +73,11 @@ export const NONIP = {
   arp: 1,
   other: 2,
   unsupported: 3,
+  /** An IP EtherType or link type whose IP header could not be read. */
+  malformed: 4,
 } as const;
 
-export const NONIP_NAMES: readonly string[] = ['', 'arp', 'non-ip', 'unsupported-link'];
+export const NONIP_NAMES: readonly string[] = ['non-ip', 'arp', 'non-ip', 'unsupported-link', 'ip-malformed'];
 
 export const TCP_FLAGS = {
   FIN: 0x01,
@@ -118,7 +120,7 @@ export interface DecodedPacket {
   /** ICMP / ICMPv6 type and code, -1 when absent. */
   icmpType: number;
   icmpCode: number;
-  /** Byte offsets (relative to the frame start) of the outermost IP and L4 headers, -1 if absent. */
+  /** Offsets in frame.bytes (absolute, like frame.offset) of the outermost IP and L4 headers, -1 if absent. */
   ipOffset: number;
   l4Offset: number;
 }

@@ -1,0 +1,18 @@
+// Packet sizes are kept in histograms with `bits` bits of precision: values below
+// 2^(bits+1) exactly, larger ones in buckets 2^(e-bits) wide (e = floor(log2 v)). With the
+// default 7 bits a bucket's midpoint is within 1/256 of any value in it.
+
+/** Lower bound of the bucket holding v. */
+export function bucketLow(v: number, bits: number): number {
+  if (v < 2 ** (bits + 1)) return v;
+  const e = v < 0x80000000 ? 31 - Math.clz32(v) : Math.floor(Math.log2(v));
+  const width = 2 ** (e - bits);
+  return Math.floor(v / width) * width;
+}
+
+/** Width of the bucket whose lower bound is low. */
+export function bucketWidth(low: number, bits: number): number {
+  if (low < 2 ** (bits + 1)) return 1;
+  const e = low < 0x80000000 ? 31 - Math.clz32(low) : Math.floor(Math.log2(low));
+  return 2 ** (e - bits);
+}

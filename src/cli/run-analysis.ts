@@ -1,0 +1,106 @@
+// Shared by `replay` and `live`: wires a source and the parsed options into an Analysis,
+// picks the outputs (NDJSON, ticker, report, progress), handles signals and returns the
+// exit status. Nothing already counted is lost: the report is printed before any error.
+
+import type { PacketSource } from '../capture/frame.js';
+import { EXIT } from '../errors.js';
+import { Analysis, type DetectStageLike } from '../pipeline.js';
+import type { MessageType } from '../schema.js';
+import { NdjsonSink } from '../sinks/ndjson.js';
+import { renderReport } from '../sinks/report-text.js';
+import type { Sink } from '../sinks/sink.js';
+import { TickerSink } from '../sinks/ticker.js';
+import type { CommonAnalysis } from './options.js';
+import { startProgress } from './progress.js';
+import { onStopSignals } from './signals.js';
+
+export interface RunCommandOptions {
+  readonly source: PacketSource;
+  readonly common: CommonAnalysis;
+  /** Live capture: Ctrl-C is the normal end (exit 0), stats go to NDJSON too. */
+  readonly live: boolean;
+  /** Paced replay or live: print a line per second, flush NDJSON per line. */
+  readonly paced: boolean;
+  readonly detect?: DetectStageLike | null;
+  readonly sinks?: readonly Sink[];
+  /** Starts the feed once the analysis exists (it needs the view); returns its sink. */
+  readonly startFeed?: (a: Analysis) => Promise<Sink & { readonly url: string }>;
+  /** Formats read, for the report header (file sources). */
+  readonly formats?: () => readonly string[];
+  readonly stdout?: NodeJS.WritableStream;
+  readonly stderr?: NodeJS.WriteStream;
+}
+
+export async function runCommand(o: RunCommandOptions): Promise<number> {
+  const stdout = o.stdout ?? process.stdout;
+  const stderr = o.stderr ?? process.stderr;
+  const analysis = new Analysis(o.source, {
+    aggregate: o.common.aggregate,
+    reportHosts: o.common.reportHosts,
+    detect: o.detect ?? null,
+    shownOptions: o.common.shown,
+  });
+  const sinks: Sink[] = [];
+  let ndjson: NdjsonSink | null = null;
+  if (o.common.json) {
+    const types: MessageType[] = ['summary', 'gap', 'alert', 'report'];
+    if (o.live) types.push('stats');
+    ndjson = new NdjsonSink(stdout, types, o.paced);
+    sinks.push(ndjson);
+  } else if (o.paced) {
+    sinks.push(new TickerSink(stdout));
+  }
+  sinks.push(...(o.sinks ?? []));
+  for (const s of sinks) analysis.addSink(s);
+  let feed: (Sink & { readonly url: string }) | null = null;
+  if (o.startFeed) {
+    feed = await o.startFeed(analysis);
+    analysis.addSink(feed);
+    stderr.write(`netpulse: serving the dashboard and feed on ${feed.url}\n`);
+  }
+
+  let signal: NodeJS.Signals | null = null;
+  const offSignals = onStopSignals((s) => {
+    signal = s;
+    o.source.stop();
+  });
+  const progress = o.paced || o.live ? { stop: () => undefined } : startProgress(o.source, stderr);
+  let result;
+  try {
+    result = await analysis.run();
+  } finally {
+    progress.stop();
+    offSignals();
+  }
+  if (!o.common.json) {
+    stdout.write(
+      renderReport(result.report, {
+        source: o.source.description,
+        formats: o.formats?.() ?? [],
+        alerts: result.alerts,
+        reportHosts: o.common.reportHosts,
+      }),
+    );
+  }
+  ndjson?.flush();
+  let code: number = EXIT.ok;
+  if (result.end.error) {
+    stderr.write(`netpulse: ${result.end.error.oneLine()}\n`);
+    code = result.end.error.exitCode;
+  } else if (signal !== null && !o.live) {
+    stderr.write(`netpulse: interrupted by ${signal}; the report covers what was read before it\n`);
+    code = EXIT.interrupted;
+  }
+  if (feed !== null && !o.live && signal === null) {
+    // A finished replay stays on view until Ctrl-C.
+    stderr.write(`netpulse: replay finished; still serving ${feed.url} (Ctrl-C to exit)\n`);
+    await new Promise<void>((resolve) => {
+      const off = onStopSignals(() => {
+        off();
+        resolve();
+      });
+    });
+  }
+  await Promise.all([...sinks, ...(feed ? [feed] : [])].map((s) => s.close().catch(() => undefined)));
+  return code;
+}

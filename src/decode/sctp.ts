@@ -1,0 +1,11 @@
+// SCTP common header (RFC 9260): only the ports, for scan detection and services.
+import { u16be } from './bytes.js';
+import type { DecodedPacket } from './packet.js';
+
+export function decodeSctp(b: Uint8Array, off: number, end: number, out: DecodedPacket): void {
+  out.l4Offset = off;
+  if (end - off >= 4) {
+    out.srcPort = u16be(b, off);
+    out.dstPort = u16be(b, off + 2);
+  }
+}

@@ -1,0 +1,207 @@
+// The only place that knows every stage: a source pushes frames through the decoder into
+// the aggregator; closed seconds go through detection; every message is built and
+// serialised once and handed to every sink. The CLI turns options into a call to this.
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { PacketSource, SourceEnd, FrameHandler, Frame } from './capture/frame.js';
+import { Aggregator, type AggregatorOptions } from './aggregate/aggregator.js';
+import type { Gap, Report, SecondSummary } from './aggregate/summary.js';
+import { decodeFrame } from './decode/decoder.js';
+import { createDecodedPacket } from './decode/packet.js';
+import type { Alert } from './detect/alert.js';
+import type { DecodedPacket } from './decode/packet.js';
+import { alertMessage, gapMessage, reportMessage, serialize, summaryMessage, SCHEMA_VERSION, type Message, type StatsMessage } from './schema.js';
+import type { AnalyzerView, Sink } from './sinks/sink.js';
+
+/** What detection looks like from here (src/detect/stage.ts implements it). */
+export interface DetectStageLike {
+  readonly packetHook: ((p: DecodedPacket, tsMicros: number, wirelen: number) => void) | null;
+  observe(s: SecondSummary): readonly Alert[];
+  gap?(g: Gap): readonly Alert[];
+  finish(lastTs: number): readonly Alert[];
+  decorateReport?(r: Report): void;
+}
+
+export interface AnalysisOptions {
+  readonly aggregate: AggregatorOptions;
+  /** Hosts listed in the report (Infinity: all). */
+  readonly reportHosts: number;
+  readonly detect?: DetectStageLike | null;
+  /** Options as the user gave them, for hello messages (no secrets). */
+  readonly shownOptions?: Readonly<Record<string, unknown>>;
+  /** Wall-clock period of `stats` messages; 0 disables them. */
+  readonly statsIntervalMs?: number;
+}
+
+export interface RunResult {
+  readonly end: SourceEnd;
+  readonly report: Report;
+  /** Alerts published during the run (raised and resolved), oldest first, at most 10,000. */
+  readonly alerts: readonly Alert[];
+}
+
+const MAX_KEPT_ALERTS = 10_000;
+
+/** A running analysis; sinks may be attached before run() (the feed needs the view first). */
+export class Analysis implements AnalyzerView {
+  readonly source: PacketSource;
+  readonly options: Readonly<Record<string, unknown>>;
+  private readonly o: AnalysisOptions;
+  private readonly agg: Aggregator;
+  private readonly sinks: Sink[] = [];
+  private readonly alerts: Alert[] = [];
+  private lastStats: StatsMessage | null = null;
+  private readonly lag = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor(source: PacketSource, o: AnalysisOptions) {
+    this.source = source;
+    this.o = o;
+    this.options = o.shownOptions ?? {};
+    this.agg = new Aggregator(o.aggregate, {
+      summary: (s) => this.onSummary(s),
+      gap: (g) => this.onGap(g),
+    });
+  }
+
+  addSink(s: Sink): void {
+    this.sinks.push(s);
+  }
+
+  /** Current cumulative state (AnalyzerView). */
+  snapshot(hosts: number): Report {
+    const r = this.agg.report(hosts);
+    this.addSourceFacts(r);
+    this.o.detect?.decorateReport?.(r);
+    return r;
+  }
+
+  private publish(m: Message): void {
+    const json = serialize(m);
+    for (const s of this.sinks) s.publish(m, json);
+  }
+
+  private onSummary(s: SecondSummary): void {
+    const alerts = this.o.detect?.observe(s) ?? [];
+    this.publish(summaryMessage(s));
+    this.publishAlerts(alerts);
+  }
+
+  private onGap(g: Gap): void {
+    this.publish(gapMessage(g));
+    this.publishAlerts(this.o.detect?.gap?.(g) ?? []);
+  }
+
+  private publishAlerts(alerts: readonly Alert[]): void {
+    for (const a of alerts) {
+      if (this.alerts.length >= MAX_KEPT_ALERTS) this.alerts.shift();
+      this.alerts.push(a);
+      this.publish(alertMessage(a));
+    }
+  }
+
+  private addSourceFacts(r: Report): void {
+    const st = this.source.stats();
+    for (const [k, n] of Object.entries(st.readerAnomalies)) r.anomalies[k] = (r.anomalies[k] ?? 0) + n;
+    r.dropped = st.dropped;
+    r.droppedEstimate = st.droppedEstimate;
+  }
+
+  private statsMessage(): StatsMessage {
+    const st = this.source.stats();
+    const a = this.agg;
+    let anomalies = 0;
+    for (const n of Object.values(st.readerAnomalies)) anomalies += n;
+    const r = a.hosts;
+    const lagMs = this.lag.count > 0 ? this.lag.percentile(99) / 1e6 : null;
+    this.lag.reset();
+    return {
+      type: 'stats',
+      v: SCHEMA_VERSION,
+      at: Date.now(),
+      packets: a.packets,
+      bytes: a.bytes,
+      dropped: st.dropped,
+      droppedEstimate: st.droppedEstimate,
+      anomalies: anomalies + a.anomalyTotal(),
+      late: a.late,
+      hostsTracked: r.count,
+      evictedHosts: r.evictions,
+      eventLoopLagMs: lagMs,
+    };
+  }
+
+  /** The latest stats message (null before the first). */
+  get stats(): StatsMessage | null {
+    return this.lastStats;
+  }
+
+  async run(): Promise<RunResult> {
+    const agg = this.agg;
+    const pkt = createDecodedPacket();
+    const hook = this.o.detect?.packetHook ?? null;
+    // Decided once, not per packet: with or without a detector packet hook.
+    const onFrame: FrameHandler =
+      hook === null
+        ? (f: Frame) => {
+            decodeFrame(f, pkt);
+            agg.add(f, pkt);
+          }
+        : (f: Frame) => {
+            decodeFrame(f, pkt);
+            agg.add(f, pkt);
+            hook(pkt, f.tsMicros, f.wirelen);
+          };
+    const timers: NodeJS.Timeout[] = [];
+    const src = this.source as PacketSource & { clockMicros?: () => number | null };
+    if (src.clock === 'wall') {
+      agg.startAt(Date.now() * 1000);
+      timers.push(setInterval(() => agg.tick(Date.now() * 1000), 100));
+    } else if (typeof src.clockMicros === 'function') {
+      const clock = src.clockMicros.bind(src);
+      timers.push(
+        setInterval(() => {
+          const t = clock();
+          if (t !== null) agg.tick(t);
+        }, 100),
+      );
+    }
+    const every = this.o.statsIntervalMs ?? 1000;
+    this.lag.enable();
+    if (every > 0) {
+      timers.push(
+        setInterval(() => {
+          this.lastStats = this.statsMessage();
+          this.publish(this.lastStats);
+        }, every),
+      );
+    }
+    let end: SourceEnd;
+    try {
+      end = await this.source.start(onFrame);
+    } finally {
+      for (const t of timers) clearInterval(t);
+    }
+    agg.flush();
+    const lastTs = agg.lastSecond();
+    this.publishAlerts(this.o.detect?.finish(lastTs) ?? []);
+    const report = this.snapshot(this.o.reportHosts);
+    this.lastStats = this.statsMessage();
+    this.lag.disable();
+    this.publish(this.lastStats);
+    this.publish(reportMessage(report));
+    this.publish({
+      type: 'end',
+      v: SCHEMA_VERSION,
+      reason: end.reason,
+      error: end.error ? { code: end.error.code, message: end.error.oneLine() } : null,
+    });
+    return { end, report, alerts: this.alerts };
+  }
+}
+
+/** Run a whole analysis with the given sinks. */
+export async function runAnalysis(source: PacketSource, o: AnalysisOptions, sinks: readonly Sink[]): Promise<RunResult> {
+  const a = new Analysis(source, o);
+  for (const s of sinks) a.addSink(s);
+  return a.run();
+}

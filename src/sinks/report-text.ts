@@ -1,0 +1,125 @@
+// The human report printed at the end of a run (and the per-second ticker line for live
+// and paced runs): plain text for a terminal, widths fixed so columns line up.
+
+import type { HostStats, Report, SecondSummary, SizeStats } from '../aggregate/summary.js';
+import type { Alert } from '../detect/alert.js';
+
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** Decimal units, as network tools count: 1 kB = 1000 B. */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${Math.round(n)} B`;
+  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n;
+  let i = -1;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i] ?? 'PB'}`;
+}
+
+export function formatBits(bytesPerSec: number): string {
+  const b = bytesPerSec * 8;
+  if (b < 1000) return `${Math.round(b)} bit/s`;
+  const units = ['kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'];
+  let v = b;
+  let i = -1;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i] ?? 'Tbit/s'}`;
+}
+
+export function formatTime(epochSec: number): string {
+  const ms = epochSec * 1000;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return `${epochSec} (epoch s)`;
+  const d = new Date(ms);
+  const us = Math.round((epochSec - Math.floor(epochSec)) * 1e6);
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${String(us).padStart(6, '0').slice(0, 6)} UTC`;
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+function lpad(s: string, n: number): string {
+  return s.length >= n ? s : ' '.repeat(n - s.length) + s;
+}
+
+function sizeCols(s: SizeStats | null): string {
+  if (s === null) return '';
+  return [s.mean.toFixed(1), s.stdev.toFixed(1), String(s.min), String(s.p50), String(s.p95), String(s.p99), String(s.max)]
+    .map((x, i) => lpad(x, i < 2 ? 8 : 6))
+    .join(' ');
+}
+
+function hostRows(h: HostStats, addrWidth: number): string[] {
+  const row = (label: string, dir: 'tx' | 'rx'): string => {
+    const d = h[dir];
+    return `  ${pad(label, addrWidth)}  ${dir}  ${lpad(formatCount(d.packets), 10)}  ${lpad(formatBytes(d.bytes), 9)}  ${sizeCols(d.size)}`.trimEnd();
+  };
+  return [row(h.addr, 'tx'), row('', 'rx')];
+}
+
+function shares(counts: Record<string, number>, total: number): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return 'none';
+  return entries.map(([k, n]) => `${k} ${formatCount(n)}${total > 0 ? ` (${((100 * n) / total).toFixed(1)}%)` : ''}`).join(', ');
+}
+
+export interface ReportContext {
+  readonly source: string;
+  readonly formats?: readonly string[];
+  readonly alerts: readonly Alert[];
+  readonly reportHosts: number;
+}
+
+export function renderReport(r: Report, ctx: ReportContext): string {
+  const out: string[] = [];
+  out.push(`netpulse report: ${ctx.source}${ctx.formats && ctx.formats.length > 0 ? ` [${[...new Set(ctx.formats)].join(', ')}]` : ''}`);
+  if (r.firstTs === null || r.lastTs === null) {
+    out.push('  no packets');
+  } else {
+    out.push(`  span       ${formatTime(r.firstTs)} .. ${formatTime(r.lastTs)} (${formatCount(r.seconds)} s)`);
+  }
+  out.push(`  packets    ${formatCount(r.packets)}   wire bytes ${formatCount(r.bytes)} (${formatBytes(r.bytes)})   captured bytes ${formatCount(r.capturedBytes)}`);
+  const q = r.rates;
+  out.push(`  average    ${formatCount(q.avgPacketsPerSec)} pkt/s   ${formatBits(q.avgBytesPerSec)}`);
+  out.push(
+    `  peak       ${formatCount(q.peakPacketsPerSec)} pkt/s${q.peakPacketsTs !== null ? ` at ${formatTime(q.peakPacketsTs)}` : ''}   ${formatBits(q.peakBytesPerSec)}${q.peakBytesTs !== null ? ` at ${formatTime(q.peakBytesTs)}` : ''}`,
+  );
+  out.push(`  protocols  ${shares(r.protocols, r.packets)}`);
+  out.push(`  anomalies  ${shares(r.anomalies, 0)}`);
+  out.push(`  late       ${formatCount(r.late)} packets older than the reorder allowance   gaps ${formatCount(r.gaps)}`);
+  out.push(`  drops      ${r.dropped === null ? 'unknown (the source does not say)' : formatCount(r.dropped)}${r.droppedEstimate !== null ? `   estimated loss ${formatCount(r.droppedEstimate)}` : ''}`);
+  out.push(`  hosts      ${formatCount(r.hostsTracked)} tracked, ${formatCount(r.evictedHosts)} evicted`);
+  if (r.hosts.length > 0) {
+    const shown = r.hosts.length < r.hostsTracked ? `top ${r.hosts.length} of ${formatCount(r.hostsTracked)} by bytes` : 'all, by bytes';
+    out.push('');
+    out.push(`  Hosts (${shown}; sizes are wire lengths in bytes)`);
+    const w = Math.max(15, ...r.hosts.map((h) => h.addr.length));
+    out.push(`  ${pad('HOST', w)}  DIR ${lpad('PACKETS', 10)}  ${lpad('BYTES', 9)}  ${['MEAN', 'STDEV'].map((x) => lpad(x, 8)).join(' ')} ${['MIN', 'P50', 'P95', 'P99', 'MAX'].map((x) => lpad(x, 6)).join(' ')}`);
+    for (const h of r.hosts) out.push(...hostRows(h, w));
+  }
+  const raised = ctx.alerts.filter((a) => a.state === 'raised');
+  if (ctx.alerts.length > 0) {
+    out.push('');
+    out.push(`  Alerts (${raised.length} raised, ${ctx.alerts.length - raised.length} resolved)`);
+    for (const a of raised.slice(0, 50)) {
+      const resolved = ctx.alerts.find((b) => b.key === a.key && b.state === 'resolved' && b.ts >= a.ts);
+      out.push(`  ${formatTime(a.ts).slice(0, 19)}  ${pad(a.severity, 8)} ${pad(a.note, 24)} ${a.message}${resolved ? `  (resolved ${formatTime(resolved.ts).slice(11, 19)})` : '  (still raised)'}`);
+    }
+    if (raised.length > 50) out.push(`  ... ${raised.length - 50} more (see --json or --alerts FILE)`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** One line per second for live and paced runs. */
+export function tickerLine(s: SecondSummary): string {
+  const top = s.hosts[0];
+  return `${formatTime(s.ts).slice(11, 19)}  ${lpad(formatCount(s.packets), 9)} pkt/s  ${lpad(formatBits(s.bytes), 12)}  hosts ${lpad(formatCount(s.activeHosts), 6)}${top ? `  top ${top.addr} ${formatBytes(top.tx.bytes + top.rx.bytes)}` : ''}${s.late > 0 ? `  late ${s.late}` : ''}`;
+}
