@@ -7,6 +7,7 @@
 // `nsenter --net` that is still the host's), so it is used only for flags, and only after
 // checking that it lists the same interfaces as /proc/self/net/dev.
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 /** The dev_get_stats() counters that matter for capture (see proc_net(5), /proc/net/dev). */
@@ -125,4 +126,39 @@ export function framesSeen(before: IfaceCounters, after: IfaceCounters, loopback
   const rx = after.rxPackets - before.rxPackets;
   const tx = after.txPackets - before.txPackets;
   return loopback ? rx : rx + tx;
+}
+
+/** The offloads libpcap checks (iface_get_offload: TSO, UFO, GSO, GRO, LRO), by ethtool -k name. */
+const OFFLOADS: Readonly<Record<string, string>> = {
+  'tcp-segmentation-offload': 'tso',
+  'udp-fragmentation-offload': 'ufo',
+  'generic-segmentation-offload': 'gso',
+  'generic-receive-offload': 'gro',
+  'large-receive-offload': 'lro',
+};
+
+/** Parse `ethtool -k IFACE`: the libpcap-relevant offloads that are on ("tso", "gro", ...). */
+export function parseOffloads(text: string): string[] {
+  const on: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-z-]+):\s+on\b/.exec(line.trim());
+    const short = m?.[1] === undefined ? undefined : OFFLOADS[m[1]];
+    if (short !== undefined) on.push(short);
+  }
+  return on;
+}
+
+/**
+ * Offloads on for `iface`, or null when unknown (no ethtool). With any of them on, libpcap
+ * sizes every ring slot for a 64 KiB frame (cap's fixed snapshot length), and merged
+ * super-frames reach the capture as one frame.
+ */
+export function readOffloads(iface: string): string[] | null {
+  if (!safeName(iface)) return null;
+  try {
+    const text = execFileSync('ethtool', ['-k', iface], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 });
+    return parseOffloads(text);
+  } catch {
+    return null;
+  }
 }

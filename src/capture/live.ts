@@ -13,6 +13,7 @@ import {
   IFF,
   readIfaceCounters,
   readIfaceFlags,
+  readOffloads,
   realNetFs,
   sysfsIsOurs,
   type IfaceCounters,
@@ -55,6 +56,8 @@ export interface LiveOs {
   dropPrivileges(name: string): DroppedTo;
   /** Arrival time of a frame, epoch milliseconds. */
   nowMs(): number;
+  /** Offloads on for an interface (ethtool -k), null when unknown. */
+  offloads(iface: string): string[] | null;
 }
 
 export const realLiveOs: LiveOs = {
@@ -62,6 +65,7 @@ export const realLiveOs: LiveOs = {
   fs: realNetFs,
   dropPrivileges,
   nowMs: Date.now,
+  offloads: readOffloads,
 };
 
 /** What open() found and did; the CLI prints parts of it. */
@@ -81,11 +85,24 @@ export interface LiveOpenInfo {
   immediateMode: boolean | null;
   /** True when this cap build aborts the process if the interface goes down. */
   capAbortsOnDeviceDown: boolean | null;
+  /** Offloads on (tso, gso, gro, ...), null when unknown; see ringFrames. */
+  offloads: string[] | null;
+  /**
+   * About how many frames the kernel ring holds. cap turns on immediate mode, so libpcap
+   * uses TPACKET_V2 with fixed slots: 64 KiB each when offloads are on, MTU-sized otherwise.
+   */
+  ringFrames: number | null;
 }
 
-/** Failed cap handles are never released: their destructor would touch an uninitialised
- *  uv_poll_t (native-notes/cap-api.md), so they stay referenced until the process exits. */
-const failedHandles: CapHandle[] = [];
+/**
+ * Every cap handle ever made stays referenced until the process exits. Once closed (or after
+ * a failed open) cap drops its own reference, and when the GC then collects the object its
+ * C++ destructor runs Nan::AsyncResource's destructor inside a V8 weak callback, which
+ * crashes Node 20 (SIGSEGV in AsyncWrap::EmitDestroy; seen here under load), or touches an
+ * uninitialised uv_poll_t after a failed open. A handle costs a few hundred bytes once closed
+ * (pcap_close frees the ring). See native-notes/cap-api.md.
+ */
+const retainedHandles: CapHandle[] = [];
 
 export class LiveSource implements PacketSource {
   readonly clock = 'wall' as const;
@@ -154,10 +171,10 @@ export class LiveSource implements PacketSource {
       // A rejected filter leaks the handle (cap opens the socket before compiling the
       // filter and cannot be closed safely after), so try it on a small throwaway ring.
       const probe = new cap.Cap();
+      retainedHandles.push(probe);
       try {
         probe.open(dev.name, filter, FILTER_CHECK_BUFFER, Buffer.alloc(64));
       } catch (e) {
-        failedHandles.push(probe);
         throw openError(e, dev.name, filter);
       }
       probe.close();
@@ -169,7 +186,6 @@ export class LiveSource implements PacketSource {
     try {
       linkName = handle.open(dev.name, filter, bufferSize, buffer);
     } catch (e) {
-      failedHandles.push(handle);
       throw openError(e, dev.name, filter);
     }
     this.handle = handle;
@@ -198,6 +214,8 @@ export class LiveSource implements PacketSource {
 
     this.trustSysfs = dev.netdev && sysfsIsOurs(this.os.fs);
     const estimatesLoss = filter === '' && dev.netdev && readIfaceCounters(dev.name, this.os.fs) !== null;
+    const offloads = dev.netdev ? this.os.offloads(dev.name) : null;
+    const mtu = this.trustSysfs ? Number(this.os.fs.sysfsFile(dev.name, 'mtu') ?? NaN) : NaN;
     this.info = {
       device: dev.name,
       linktype,
@@ -209,6 +227,8 @@ export class LiveSource implements PacketSource {
       estimatesLoss,
       immediateMode: libpcapDevLinkPresent(),
       capAbortsOnDeviceDown: capBuildAborts(),
+      offloads,
+      ringFrames: ringFrames(bufferSize, snaplen, offloads, mtu),
     };
     return this.info;
   }
@@ -223,7 +243,9 @@ export class LiveSource implements PacketSource {
         return true;
       }
     }
-    return new LiveCap();
+    const handle = new LiveCap();
+    retainedHandles.push(handle);
+    return handle;
   }
 
   /** THE HOT PATH: one call per frame from cap's uv_poll callback. No allocation. */
@@ -362,6 +384,22 @@ export class LiveSource implements PacketSource {
     // Safe inside emit(): cap defers pcap_close until its dispatch loop returns.
     h?.close();
   }
+}
+
+/**
+ * Slots of libpcap's TPACKET_V2 ring (pcap-linux.c create_ring): a slot holds the frame
+ * header (tpacket2_hdr + sockaddr_ll, 52 bytes, aligned) plus the largest frame, which is
+ * cap's fixed 65535 unless the interface is Ethernet without offloads (then MTU + 18).
+ */
+export function ringFrames(bufferSize: number, _snaplen: number, offloads: string[] | null, mtu: number): number | null {
+  if (offloads === null) return null;
+  const largest = offloads.length > 0 || !Number.isFinite(mtu) ? CAP_SNAPLEN : Math.min(CAP_SNAPLEN, mtu + 18);
+  const slot = align16(align16(52) + 16 + largest); // + room for a VLAN tag libpcap re-inserts
+  return Math.floor(bufferSize / slot);
+}
+
+function align16(n: number): number {
+  return (n + 15) & ~15;
 }
 
 /** Map cap's open() failures (libpcap's messages) to stable codes and one-line fixes. */

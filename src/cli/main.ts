@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerReplay } from './replay.js';
 import { registerDevices } from './devices.js';
+import { registerLive } from './live.js';
 import { reportFatal } from './exit.js';
 
 const program = new Command();
@@ -17,6 +18,7 @@ program
 
 registerReplay(program);
 registerDevices(program);
+registerLive(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,7 +3,7 @@
 // estimate follows the kernel counters without counting a passing backlog. No root needed.
 
 import { PerformanceObserver, performance } from 'node:perf_hooks';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CapDevice, CapModule } from '../../src/capture/cap.js';
 import type { NetFs } from '../../src/capture/iface-counters.js';
 import { LiveSource, openError, type LiveOs } from '../../src/capture/live.js';
@@ -92,6 +92,7 @@ function fakeWorld(devices: CapDevice[] = [{ name: 'eth9', addresses: [] }]): Fa
       throw new Error('not in fakes');
     },
     nowMs: () => w.now,
+    offloads: () => null,
   };
   return w;
 }
@@ -99,6 +100,10 @@ function fakeWorld(devices: CapDevice[] = [{ name: 'eth9', addresses: [] }]): Fa
 const FRAME = new Uint8Array(60).fill(7);
 
 describe('LiveSource with a fake cap', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('hands out one reused frame stamped on arrival, with the link type cap named', async () => {
     const w = fakeWorld();
     w.linkName = 'LINKTYPE_LINUX_SLL';
@@ -214,10 +219,13 @@ describe('LiveSource with a fake cap', () => {
   });
 
   it('estimates loss from interface counters, ignoring a backlog that clears', async () => {
+    vi.useFakeTimers();
     const w = fakeWorld();
     const src = new LiveSource({ device: 'eth9', monitorMs: 20 }, w.os);
     const done = src.start(() => undefined);
-    const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 30));
+    const tick = async (): Promise<void> => {
+      await vi.advanceTimersByTimeAsync(20); // one counter sample
+    };
     // 10 frames reach the interface (rx 6, tx 4), all captured
     w.counters.rx += 6;
     w.counters.tx += 4;
@@ -239,6 +247,7 @@ describe('LiveSource with a fake cap', () => {
     expect(src.stats().droppedEstimate).toBe(20);
     expect(src.stats().dropped).toBeNull();
     src.stop();
+    vi.useRealTimers();
     await done;
     expect(src.stats().droppedEstimate).toBe(20);
   });
