@@ -15,7 +15,7 @@ try {
   capDir = dirname(require.resolve('cap/package.json'));
 } catch {
   say('cap is not installed (npm skips it when libpcap-dev is missing): live capture is off, replay works.');
-  say('to enable it: apt-get install libpcap-dev && npm install cap && npm run build:cap');
+  say('to enable it: apt-get install libpcap-dev, then npm ci again (npm removed cap when its build failed)');
   process.exit(0);
 }
 

@@ -40,8 +40,11 @@ export interface CapModule {
   Cap: CapConstructor;
 }
 
-/** The fix printed with every ERR_CAP_UNAVAILABLE (README "Live capture", native-notes/building.md). */
+/** The fixes printed with ERR_CAP_UNAVAILABLE (README "Live capture", native-notes/building.md). */
 export const CAP_FIX = 'install the libpcap headers and rebuild it: apt-get install libpcap-dev && npm run build:cap';
+/** npm removes an optional dependency whose build failed, so then it must be installed again. */
+export const CAP_FIX_INSTALL =
+  'install the libpcap headers, then install netpulse again: apt-get install libpcap-dev && npm ci (in a checkout; npm install -g netpulse when installed globally)';
 
 let cached: CapModule | undefined;
 
@@ -73,10 +76,12 @@ export function capUnavailable(e: unknown): CaptureError {
   const msg = e instanceof Error ? e.message : String(e);
   const first = msg.split('\n')[0] ?? '';
   let why: string;
+  let fix = CAP_FIX;
   if (/NODE_MODULE_VERSION|compiled against a different Node\.js version/.test(msg)) {
     why = 'the "cap" module was built for another Node.js version';
   } else if (/Cannot find module 'cap'/.test(first)) {
     why = 'packet capture needs the optional module "cap", which is not installed (npm skips it when it cannot be built)';
+    fix = CAP_FIX_INSTALL;
   } else if (/cap\.node/.test(first)) {
     why = 'the "cap" module is installed but its native part was never built';
   } else if (/libpcap\.so/.test(first)) {
@@ -84,7 +89,7 @@ export function capUnavailable(e: unknown): CaptureError {
   } else {
     why = `the "cap" module does not load (${first})`;
   }
-  return new CaptureError('ERR_CAP_UNAVAILABLE', `${why}: ${CAP_FIX}`, { cause: e });
+  return new CaptureError('ERR_CAP_UNAVAILABLE', `${why}: ${fix}`, { cause: e });
 }
 
 /**
