@@ -3,21 +3,48 @@
 //   stock:    cap as shipped, an EventEmitter 'packet' listener (allocates per packet)
 //   override: cap with emit() overridden, as LiveSource does, counting only
 //   source:   LiveSource (frame stamped with Date.now, handler called), counting only
+//   pipeline: LiveSource feeding the whole analysis (decode, aggregate, stats), no output
 // argv: mode device bufferBytes holdMs. With holdMs > 0 the event loop is blocked that long
 // right after open, so the ring fills; the drain that follows is timed (the ceiling).
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { LiveSource } from '../dist/capture/live.js';
+import { Analysis } from '../dist/pipeline.js';
+import { DEFAULTS } from '../dist/config.js';
 
 const [mode = 'source', device = 'lo', bufArg = String(256 * 1024 * 1024), holdArg = '0'] = process.argv.slice(2);
 const bufferSize = Number(bufArg);
 const holdMs = Number(holdArg);
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 let packets = 0;
+// cap keeps only a raw pointer to the Buffer given to open(): it must stay reachable
+const retained = [];
+let count = () => packets;
 let stop;
 let estimate = null;
 
-if (mode === 'source') {
+if (mode === 'pipeline') {
+  const src = new LiveSource({ device, bufferSize });
+  src.open();
+  const analysis = new Analysis(src, {
+    aggregate: {
+      maxHosts: DEFAULTS.maxHosts,
+      topHosts: DEFAULTS.topHosts,
+      maxGapSeconds: DEFAULTS.maxGapSeconds,
+      reorderSeconds: 0,
+      histogramBytes: DEFAULTS.histogramMiB * 1024 * 1024,
+    },
+    reportHosts: DEFAULTS.reportHosts,
+  });
+  const done = analysis.run();
+  count = () => src.stats().packets;
+  stop = async () => {
+    src.stop();
+    await done;
+    packets = src.stats().packets;
+    estimate = src.stats().droppedEstimate;
+  };
+} else if (mode === 'source') {
   const src = new LiveSource({ device, bufferSize });
   src.open();
   const done = src.start(() => {
@@ -46,6 +73,7 @@ if (mode === 'source') {
     }
     c = new Fast();
   }
+  retained.push(c, buf);
   c.open(device, '', bufferSize, buf);
   const keepAlive = setInterval(() => {}, 1000);
   stop = async () => {
@@ -59,14 +87,15 @@ if (holdMs > 0) {
   // Spin on immediates: each one runs after a poll phase, so the time between two checks
   // that saw the count grow is the time cap spent draining the ring (plus one loop turn).
   let last = performance.now();
-  let seen = packets;
+  let seen = count();
   let busy = 0;
   let idle = 0;
   const check = () => {
     const now = performance.now();
-    if (packets > seen) {
+    const c = count();
+    if (c > seen) {
       busy += now - last;
-      seen = packets;
+      seen = c;
       idle = 0;
     } else if (seen > 0) {
       idle++;

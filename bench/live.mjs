@@ -4,7 +4,7 @@
 // Truth is the kernel's rx counter of the captured end. Then measures the ceiling of the
 // cap path by letting the ring fill while the event loop is blocked and timing the drain.
 // Needs root, iproute2, tcpreplay, tcpdump and a built cap. Options:
-//   --rates 20000,50000,...  --seconds 3  --buffer-mib 64  --capture cli|source  --no-ceiling
+//   --rates 20000,50000,...  --seconds 3  --buffer-mib 64  --capture cli|source  --no-ceiling  --no-rates
 //   --offloads on   (keep the veth's TSO/GSO on: libpcap then reserves 64 KiB per ring slot)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ const SECONDS = Number(opt('seconds', '3'));
 const BUFFER_MIB = Number(opt('buffer-mib', '64'));
 const CAPTURE = opt('capture', existsSync(join(REPO, 'dist', 'cli', 'live.js')) ? 'cli' : 'source');
 const CEILING = !argv.includes('--no-ceiling');
+const RATES_ON = !argv.includes('--no-rates');
 const OFFLOADS = opt('offloads', 'off');
 
 function need(cond, why) {
@@ -215,7 +216,7 @@ async function main() {
   };
   console.log(`bench:live  ${JSON.stringify(env)}`);
   const rows = [];
-  for (const rate of RATES) {
+  for (const rate of RATES_ON ? RATES : []) {
     const r = await runRate(file, rate);
     rows.push(r);
     console.log(JSON.stringify(r));
@@ -233,7 +234,7 @@ async function main() {
     console.log('\nceiling: ring filled while the event loop is blocked, then drained in one cap callback');
     console.log('| path | packets | drain ms | packets/s | ns/packet |');
     console.log('|---|---:|---:|---:|---:|');
-    for (const mode of ['stock', 'override', 'source']) {
+    for (const mode of ['stock', 'override', 'source', 'pipeline']) {
       const d = await drain(file, mode, 100_000);
       result.ceiling.push(d);
       console.log(`| ${mode} | ${d.packets} | ${d.ms.toFixed(1)} | ${d.pps} | ${d.nsPerPacket} |`);

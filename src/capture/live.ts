@@ -100,9 +100,10 @@ export interface LiveOpenInfo {
  * C++ destructor runs Nan::AsyncResource's destructor inside a V8 weak callback, which
  * crashes Node 20 (SIGSEGV in AsyncWrap::EmitDestroy; seen here under load), or touches an
  * uninitialised uv_poll_t after a failed open. A handle costs a few hundred bytes once closed
- * (pcap_close frees the ring). See native-notes/cap-api.md.
+ * (pcap_close frees the ring). Buffers given to cap.open() are kept too: cap keeps only a raw
+ * pointer to them. See native-notes/cap-api.md.
  */
-const retainedHandles: CapHandle[] = [];
+const retainedHandles: Array<CapHandle | Buffer> = [];
 
 export class LiveSource implements PacketSource {
   readonly clock = 'wall' as const;
@@ -171,16 +172,20 @@ export class LiveSource implements PacketSource {
       // A rejected filter leaks the handle (cap opens the socket before compiling the
       // filter and cannot be closed safely after), so try it on a small throwaway ring.
       const probe = new cap.Cap();
-      retainedHandles.push(probe);
+      const probeBuffer = Buffer.alloc(64);
+      retainedHandles.push(probe, probeBuffer);
       try {
-        probe.open(dev.name, filter, FILTER_CHECK_BUFFER, Buffer.alloc(64));
+        probe.open(dev.name, filter, FILTER_CHECK_BUFFER, probeBuffer);
       } catch (e) {
         throw openError(e, dev.name, filter);
       }
       probe.close();
     }
 
+    // cap keeps only a raw pointer to this buffer and copies every frame into it: it must
+    // outlive the handle. frame.bytes holds it, and the handle (retained forever) holds this.
     const buffer = Buffer.alloc(snaplen);
+    retainedHandles.push(buffer);
     const handle = this.makeHandle(cap);
     let linkName: string;
     try {
