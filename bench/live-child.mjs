@@ -17,8 +17,10 @@ const bufferSize = Number(bufArg);
 const holdMs = Number(holdArg);
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 let packets = 0;
-// cap keeps only a raw pointer to the Buffer given to open(): it must stay reachable
+// cap keeps only a raw pointer to the Buffer given to open(): it must stay reachable (a
+// module-level const that no function uses is not enough: V8 may drop it after evaluation)
 const retained = [];
+globalThis.netpulseBenchRetained = retained;
 let count = () => packets;
 let stop;
 let estimate = null;
