@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerReplay } from './replay.js';
 import { registerDevices } from './devices.js';
 import { registerLive } from './live.js';
+import { registerWatch } from './watch.js';
 import { reportFatal } from './exit.js';
 
 const program = new Command();
@@ -19,6 +20,7 @@ program
 registerReplay(program);
 registerDevices(program);
 registerLive(program);
+registerWatch(program);
 
 try {
   await program.parseAsync(process.argv);
