@@ -345,13 +345,15 @@ export class LiveSource implements PacketSource {
   /**
    * Loss estimate = frames the interface counted minus frames we captured. Frames still
    * queued in the kernel ring look lost for a moment, so between samples we report the
-   * smaller of the last two differences: real loss never shrinks, a backlog does. The final
-   * sample (at the end) is taken as is: what was queued then was never analysed.
+   * smaller of the last two differences (real loss never shrinks, a passing backlog does),
+   * and never less than before, so /metrics can expose it as a counter. Only a backlog that
+   * lasts more than one sample can inflate it. The final sample (at the end) is taken as
+   * is: exact once the ring has drained, and what was still queued then was never analysed.
    */
   private sample(now: IfaceCounters, final: boolean): void {
     if (this.base === null || this.device === null) return;
     const raw = Math.max(0, framesSeen(this.base, now, this.device.loopback) - this.delivered);
-    this.estimate = final ? raw : Math.min(this.prevRaw, raw);
+    this.estimate = final ? raw : Math.max(this.estimate ?? 0, Math.min(this.prevRaw, raw));
     this.prevRaw = raw;
   }
 

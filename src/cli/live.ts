@@ -6,10 +6,12 @@ import type { Command } from 'commander';
 import { CAP_SNAPLEN, DEFAULT_BUFFER_SIZE, LiveSource, type LiveOpenInfo } from '../capture/live.js';
 import { parseCount, parseSeconds } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { startFeed } from '../feed/server.js';
+import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
 import { runCommand } from './run-analysis.js';
 
-interface LiveCliOptions extends CommonCliOptions {
+interface LiveCliOptions extends CommonCliOptions, FeedCliOptions {
   interface?: string;
   filter?: string;
   duration?: string;
@@ -31,6 +33,7 @@ export function registerLive(program: Command): void {
     .option('-B, --buffer-size <MiB>', 'kernel capture buffer; bursts beyond it are dropped', String(DEFAULT_BUFFER_SIZE / 1024 / 1024))
     .option('--user <name>', 'drop root to this user right after the interface is open (like tcpdump -Z)');
   addAnalysisOptions(cmd, true);
+  addFeedOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -39,6 +42,7 @@ Examples:
   sudo netpulse live -i eth0                         Ctrl-C prints the report
   sudo netpulse live -i eth0 -f 'not port 22' --json --user nobody
   sudo netpulse live --duration 60 --json > minute.ndjson
+  sudo netpulse live -i eth0 --user nobody --serve 8080   dashboard on http://127.0.0.1:8080/
 
 Packets are stamped on arrival (cap gives no capture time) and each second is closed by a
 timer, so quiet seconds still give zero summaries. Kernel drops are unknown (cap has no
@@ -54,6 +58,9 @@ Ctrl-C or SIGTERM: the current second is flushed, the report printed, exit statu
     const durationS = opts.duration === undefined ? undefined : parseSeconds('--duration', opts.duration);
     if (durationS === 0) throw new ConfigError('--duration must be more than 0 seconds');
     const count = opts.count === undefined ? undefined : parseCount('--count', opts.count, { min: 1 });
+    // checked before the interface is opened; the server itself starts after the open (and
+    // after --user dropped root, so a port below 1024 needs CAP_NET_BIND_SERVICE)
+    const feed = feedConfigFromOptions(opts);
     const source = new LiveSource({
       device: opts.interface,
       filter: opts.filter,
@@ -74,7 +81,13 @@ Ctrl-C or SIGTERM: the current second is flushed, the report printed, exit statu
       ...(count === undefined ? {} : { count }),
       ...(info.droppedTo === null ? {} : { user: info.droppedTo.name }),
     });
-    process.exitCode = await runCommand({ source, common, live: true, paced: true });
+    process.exitCode = await runCommand({
+      source,
+      common,
+      live: true,
+      paced: true,
+      ...(feed === null ? {} : { startFeed: (a) => startFeed(feed, a) }),
+    });
   });
 }
 

@@ -252,6 +252,26 @@ describe('LiveSource with a fake cap', () => {
     expect(src.stats().droppedEstimate).toBe(20);
   });
 
+  it('never lowers the estimate while running (a counter for /metrics), and ends exact', async () => {
+    vi.useFakeTimers();
+    const w = fakeWorld();
+    const src = new LiveSource({ device: 'eth9', monitorMs: 20 }, w.os);
+    const done = src.start(() => undefined);
+    // a backlog of 40 that lasts two samples looks like loss...
+    w.counters.rx += 40;
+    await vi.advanceTimersByTimeAsync(20);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(src.stats().droppedEstimate).toBe(40);
+    // ...and when it drains, the running estimate does not go down
+    for (let i = 0; i < 40; i++) w.deliver(FRAME);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(src.stats().droppedEstimate).toBe(40);
+    src.stop();
+    vi.useRealTimers();
+    await done;
+    expect(src.stats().droppedEstimate).toBe(0);
+  });
+
   it('makes no estimate with a filter: the counters include what the filter rejected', async () => {
     const w = fakeWorld();
     const src = new LiveSource({ device: 'eth9', filter: 'tcp' }, w.os);

@@ -75,7 +75,11 @@ async function live(
   net: VethNs,
   args: readonly string[],
   during: (pid: number) => Promise<void> | void,
-  { signal = 'SIGINT' as NodeJS.Signals | null, wrap = [] as string[] } = {},
+  {
+    signal = 'SIGINT' as NodeJS.Signals | null,
+    wrap = [] as string[],
+    onStderr = undefined as ((get: () => string) => void) | undefined,
+  } = {},
 ): Promise<LiveRun> {
   const cmd = wrap.length > 0 ? wrap[0] ?? '' : process.execPath;
   const child = net.spawn(cmd, [...wrap.slice(1), ...(wrap.length > 0 ? [process.execPath] : []), MAIN, 'live', ...args], {
@@ -83,6 +87,7 @@ async function live(
   });
   const out = collect(child.stdout);
   const err = collect(child.stderr);
+  onStderr?.(err.text);
   const done = exited(child);
   let finished = false;
   void done.then(() => {
@@ -116,6 +121,9 @@ function fails(cmd: string, args: readonly string[]): { status: number; stderr: 
     return { status: x.status, stderr: String(x.stderr) };
   }
 }
+
+/** Lets a test read the running command's stderr from inside `during`. */
+const run0 = { err: (): string => '' };
 
 describe.skipIf(problem !== null)(`netpulse live${problem === null ? '' : ` (skipped: ${problem})`}`, () => {
   let net: VethNs;
@@ -194,6 +202,22 @@ describe.skipIf(problem !== null)(`netpulse live${problem === null ? '' : ` (ski
     expect(/^CapEff:\s+(.*)$/m.exec(status)?.[1]).toBe('0000000000000000');
     expect(run.stderr).toMatch(new RegExp(`dropped root: now running as nobody \\(uid ${uid}`));
     expect(report(run.messages).packets).toBe(179);
+  });
+
+  it('serves /metrics with the loss estimate and no drop counter (unknown), and the counts of the capture', async () => {
+    let metrics = '';
+    const run = await live(net, ['-i', net.capture, '--json', '--serve', '127.0.0.1:0'], async () => {
+      tcpreplay(net, SMALL, 1000);
+      await new Promise((r) => setTimeout(r, 1300)); // a stats interval and a closed second
+      const url = /serving the dashboard and feed on (\S+)/.exec(run0.err())?.[1];
+      if (url === undefined) throw new Error('no feed URL on stderr');
+      // the server listens on the namespace's loopback: ask from inside it
+      metrics = net.run(process.execPath, ['-e', `fetch(new URL('/metrics', ${JSON.stringify(url)})).then((r) => r.text()).then((t) => process.stdout.write(t))`]);
+    }, { onStderr: (get) => (run0.err = get) });
+    expect(run.code).toBe(0);
+    expect(metrics).toMatch(/^netpulse_dropped_packets_estimated_total 0$/m);
+    expect(metrics).not.toMatch(/^netpulse_dropped_packets_total /m);
+    expect(metrics).toMatch(/^netpulse_event_loop_lag_seconds [0-9.e-]+$/m);
   });
 
   it('ends with ERR_DEVICE_DOWN and exit status 5 when the interface goes down, report first', async () => {
