@@ -4,6 +4,8 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerReplay } from './replay.js';
+import { registerDevices } from './devices.js';
+import { registerLive } from './live.js';
 import { registerWatch } from './watch.js';
 import { reportFatal } from './exit.js';
 
@@ -16,6 +18,8 @@ program
   .exitOverride();
 
 registerReplay(program);
+registerDevices(program);
+registerLive(program);
 registerWatch(program);
 
 try {
