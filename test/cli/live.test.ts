@@ -150,7 +150,9 @@ describe.skipIf(problem !== null)(`netpulse live${problem === null ? '' : ` (ski
     // the seconds add up to the report: the last one was flushed on SIGINT
     const summaries = run.messages.filter((m) => m.type === 'summary');
     expect(summaries.reduce((n, s) => n + Number(s.packets), 0)).toBe(want.packets);
-    expect(run.messages.at(-1)?.type).toBe('report');
+    // the last lines: the report, then why the run ended
+    expect(run.messages.slice(-2).map((m) => m.type)).toEqual(['report', 'end']);
+    expect(run.messages.at(-1)).toMatchObject({ type: 'end', reason: 'stopped' });
   });
 
   it('emits a summary every second even when nothing arrives, and stats with loss and lag', async () => {
@@ -163,7 +165,7 @@ describe.skipIf(problem !== null)(`netpulse live${problem === null ? '' : ` (ski
     expect(stats.length).toBeGreaterThanOrEqual(2);
     expect(stats[0]).toMatchObject({ dropped: null, droppedEstimate: 0 });
     expect(typeof stats[0]?.eventLoopLagMs).toBe('number');
-    expect(run.messages.at(-1)?.type).toBe('report');
+    expect(run.messages.at(-1)).toMatchObject({ type: 'end', reason: 'duration' });
   });
 
   it('counts only what the BPF filter matches, as tcpdump does on the same file', async () => {
