@@ -53,6 +53,8 @@ export class Aggregator {
   private hi = -1;
   /** Every second below this has been emitted. */
   private nextEmit = -1;
+  /** Earliest second with traffic (or the live start): no zero rows before it. */
+  private low = Infinity;
   // totals
   packets = 0;
   bytes = 0;
@@ -107,6 +109,7 @@ export class Aggregator {
     const s = Math.floor(nowMicros / 1_000_000);
     this.hi = s;
     this.nextEmit = s;
+    this.low = s;
   }
 
   add(f: Frame, p: DecodedPacket): void {
@@ -124,8 +127,9 @@ export class Aggregator {
       w = this.cur;
     } else {
       if (this.hi < 0) {
+        // Even the first second leaves room for packets that arrive out of order.
         this.hi = sec;
-        this.nextEmit = sec;
+        this.nextEmit = sec - this.o.reorderSeconds;
       } else if (sec > this.hi) {
         this.advance(sec - this.o.reorderSeconds, sec);
         this.hi = sec;
@@ -139,6 +143,7 @@ export class Aggregator {
         w = this.windowFor(sec);
         this.cur = w;
         this.curSec = sec;
+        if (sec < this.low) this.low = sec;
       }
     }
     w.packets++;
@@ -227,7 +232,12 @@ export class Aggregator {
 
   /** Seconds from..to (inclusive) had no packets: zero rows, or one gap if too many. */
   private emitEmpty(from: number, to: number, hi: number): void {
-    if (to < from) return;
+    // nothing is empty before the first second with traffic
+    if (from < this.low) from = Math.min(this.low, to + 1);
+    if (to < from) {
+      this.nextEmit = Math.max(this.nextEmit, to + 1);
+      return;
+    }
     if (to - from + 1 > this.o.maxGapSeconds) {
       // A long silence: report it once, up to the next second that has packets.
       let end = hi - 1;

@@ -198,6 +198,7 @@ export class HostTable {
     if (count === 0) return;
     const r = this.rec;
     const o = id * STRIDE + d;
+    this.reserve(o, count);
     let n = r[o + SN] ?? 0;
     let mean = r[o + MEAN] ?? 0;
     let m2 = r[o + M2] ?? 0;
@@ -262,6 +263,27 @@ export class HostTable {
         return;
       }
     }
+  }
+
+  /**
+   * About to add up to `more` values: grow the histogram once to a block that can take
+   * them (values are few distinct sizes, so at most what the precision allows), instead
+   * of doubling step by step.
+   */
+  private reserve(o: number, more: number): void {
+    const r = this.rec;
+    const meta = (r[o + HMETA] ?? 0) | 0;
+    const off = r[o + HOFF] ?? -1;
+    if (off < 0) return;
+    const cls = meta & 0xff;
+    const used = meta >> 16;
+    // distinct buckets possible at 7 bits over real frame sizes: a few hundred at most
+    const want = Math.min(used + more, 384) * 2;
+    let target = cls;
+    while (target < MAX_CLASS && 1 << target < want) target++;
+    if (target <= cls + 1) return;
+    const nOff = this.pool.alloc(target);
+    if (nOff >= 0) this.rehash(o, nOff, target, (meta >> 8) & 0xff);
   }
 
   /** A histogram is half full: a block twice the size, else one bit less precision in place. */

@@ -4,6 +4,8 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerReplay } from './replay.js';
+import { registerDevices } from './devices.js';
+import { registerLive } from './live.js';
 import { registerSynth } from './synth.js';
 import { registerWatch } from './watch.js';
 import { reportFatal } from './exit.js';
@@ -17,6 +19,8 @@ program
   .exitOverride();
 
 registerReplay(program);
+registerDevices(program);
+registerLive(program);
 registerSynth(program);
 registerWatch(program);
 
