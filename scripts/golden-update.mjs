@@ -21,6 +21,8 @@ const FIELDS = [
   'tcp.dstport',
   'udp.srcport',
   'udp.dstport',
+  'sctp.srcport',
+  'sctp.dstport',
   'tcp.flags',
   'vlan.id',
 ];
@@ -56,7 +58,7 @@ for (const name of readdirSync(DIR).sort()) {
   };
   for (const line of out.split('\n')) {
     if (line === '') continue;
-    const [epoch, len, protocols, ipSrc, ipDst, ip6Src, ip6Dst, tcpS, tcpD, udpS, udpD, flags, vlan] = line.split('\t');
+    const [epoch, len, protocols, ipSrc, ipDst, ip6Src, ip6Dst, tcpS, tcpD, udpS, udpD, sctpS, sctpD, flags, vlan] = line.split('\t');
     const size = Number(len);
     // the string has nanosecond digits: split it instead of trusting a double
     const sec = Number(epoch.split('.')[0]);
@@ -77,8 +79,8 @@ for (const name of readdirSync(DIR).sort()) {
       len: size,
       src: src || null,
       dst: dst || null,
-      sport: Number(tcpS || udpS) || null,
-      dport: Number(tcpD || udpD) || null,
+      sport: Number(tcpS || udpS || sctpS) || null,
+      dport: Number(tcpD || udpD || sctpD) || null,
       tcpFlags: flags ? Number(flags) : null,
       vlan: vlan ? Number(vlan) : null,
     });

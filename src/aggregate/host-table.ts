@@ -416,6 +416,10 @@ export class HostTable {
     // Counts fall short of n only if histogram memory ran out; ranks then scale.
     const scale = total > 0 ? total / n : 1;
     return [50, 95, 99].map((pct) => {
+      const exactRank = Math.max(1, Math.ceil((pct / 100) * n));
+      // the smallest and the largest values are known exactly
+      if (exactRank === n) return max;
+      if (exactRank === 1) return min;
       const rank = Math.max(1, Math.ceil((pct / 100) * n * scale));
       let cum = 0;
       for (const [low, c] of pairs) {
