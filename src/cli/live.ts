@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { CAP_SNAPLEN, DEFAULT_BUFFER_SIZE, LiveSource, type LiveOpenInfo } from '../capture/live.js';
 import { parseCount, parseSeconds } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { startFeed } from '../feed/server.js';
 import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
 import { runCommand } from './run-analysis.js';
@@ -86,7 +85,7 @@ Ctrl-C or SIGTERM: the current second is flushed, the report printed, exit statu
       common,
       live: true,
       paced: true,
-      ...(feed === null ? {} : { startFeed: (a) => startFeed(feed, a) }),
+      ...(feed === null ? {} : { startFeed: async (a) => (await import('../feed/server.js')).startFeed(feed, a) }),
     });
   });
 }
