@@ -96,7 +96,14 @@ for (const r of rows) {
 
 const out = { date: new Date().toISOString(), node: process.version, packets, hosts: Number(args.hosts), rows };
 if (!args['skip-memory']) {
-  const many = await capture('hosts-2000000-1000000.pcap', { packets: 2_000_000, hosts: 1_000_000, seconds: 300, seed: 11 });
+  // normal traffic plus a spoofed SYN flood: 2,000,000 packets from ~1,001,000 addresses
+  const many = await capture('hosts-2000000-1000000.pcap', {
+    packets: 1_000_000,
+    hosts: 1000,
+    seconds: 100,
+    seed: 11,
+    anomalies: [{ kind: 'syn-flood', at: 0, dst: '0', pps: 10_000, seconds: 100 }],
+  });
   const m = measure([process.execPath, CLI, 'replay', many, '--json']);
   console.log(`\n2,000,000 packets from 1,000,000 hosts (default host cap): ${m.sec.toFixed(2)} s, peak RSS ${m.rssMb.toFixed(0)} MB`);
   out.memory = m;
