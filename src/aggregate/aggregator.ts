@@ -71,7 +71,8 @@ export class Aggregator {
   private peakPacketsTs: number | null = null;
   private peakBytesTs: number | null = null;
   /** pending sizes: (source id + 1, destination id + 1, wire length); id + 1 = 0: none */
-  private pend = new Uint32Array(3 * 65536);
+  // Sized for a whole fold at once: untouched pages cost nothing, doubling costs copies.
+  private pend = new Uint32Array(3 * (FOLD_PACKETS + 4096));
   private pendLen = 0;
   /** Fold position of pend[0] (positions never reset). */
   private foldBase = 0;
@@ -80,8 +81,8 @@ export class Aggregator {
     rxStart: new Int32Array(1024),
     txPos: new Int32Array(1024),
     rxPos: new Int32Array(1024),
-    txSizes: new Uint32Array(4096),
-    rxSizes: new Uint32Array(4096),
+    txSizes: new Uint32Array(FOLD_PACKETS + 4096),
+    rxSizes: new Uint32Array(FOLD_PACKETS + 4096),
   };
   private rank = new Int32Array(1024).fill(-1);
 

@@ -69,7 +69,8 @@ export class HostTable {
       this.growRecords(cap);
       onGrow?.(cap);
     });
-    this.pool = new HistogramPool(1 << 14, o.histogramPairs);
+    // the pool's pages are touched only as histograms fill them: start big, copy less
+    this.pool = new HistogramPool(1 << 20, o.histogramPairs);
     this.rec = new Float64Array(initial * STRIDE);
     this.hot = new Float64Array(initial * HOT);
     this.lastSec = new Float64Array(initial);
@@ -199,11 +200,39 @@ export class HostTable {
     const r = this.rec;
     const o = id * STRIDE + d;
     this.reserve(o, count);
-    let n = r[o + SN] ?? 0;
-    let mean = r[o + MEAN] ?? 0;
-    let m2 = r[o + M2] ?? 0;
-    let min = n === 0 ? Infinity : (r[o + MIN] ?? 0);
-    let max = n === 0 ? -Infinity : (r[o + MAX] ?? 0);
+    // The batch's own count, mean, squared deviations, min and max (two passes over a few
+    // cached values, no division per value), merged into the running ones by the
+    // parallel-variance formula (Chan, Golub, LeVeque): as stable as Welford per value.
+    const e = start + count;
+    let sum = 0;
+    let bmin = Infinity;
+    let bmax = -Infinity;
+    for (let i = start; i < e; i++) {
+      const v = sizes[i] ?? 0;
+      sum += v;
+      if (v < bmin) bmin = v;
+      if (v > bmax) bmax = v;
+    }
+    const bmean = sum / count;
+    let bm2 = 0;
+    for (let i = start; i < e; i++) {
+      const dv = (sizes[i] ?? 0) - bmean;
+      bm2 += dv * dv;
+    }
+    const na = r[o + SN] ?? 0;
+    const n = na + count;
+    let mean = bmean;
+    let m2 = bm2;
+    let min = bmin;
+    let max = bmax;
+    if (na > 0) {
+      const ma = r[o + MEAN] ?? 0;
+      const delta = bmean - ma;
+      mean = ma + (delta * count) / n;
+      m2 = (r[o + M2] ?? 0) + bm2 + (delta * delta * na * count) / n;
+      min = Math.min(min, r[o + MIN] ?? 0);
+      max = Math.max(max, r[o + MAX] ?? 0);
+    }
     // the histogram, kept in locals while its block stays the same (re-read after growth)
     let off = r[o + HOFF] ?? -1;
     if (off < 0) {
@@ -213,21 +242,11 @@ export class HostTable {
         r[o + HMETA] = (((r[o + HMETA] ?? 0) | 0) & 0xff00) | MIN_CLASS; // keep bits; used 0
       }
     }
+    if (off < 0) this.folded += count;
     let meta = (r[o + HMETA] ?? 0) | 0;
     let data = this.pool.data;
-    for (let i = start, e = start + count; i < e; i++) {
+    for (let i = start; i < e && off >= 0; i++) {
       const v = sizes[i] ?? 0;
-      n++;
-      // Welford: a numerically stable running mean and sum of squared deviations
-      const delta = v - mean;
-      mean += delta / n;
-      m2 += delta * (v - mean);
-      if (v < min) min = v;
-      if (v > max) max = v;
-      if (off < 0) {
-        this.folded++;
-        continue;
-      }
       const cls = meta & 0xff;
       const key = bucketLow(v, (meta >> 8) & 0xff);
       const mask = (1 << cls) - 1;
