@@ -1,0 +1,99 @@
+// Truncation sweep: every fixture frame cut to every length L, with caplen = wirelen = L and
+// with caplen = L under the real wire length. Decoding never throws, reads nothing outside
+// [offset, offset + caplen) (the same cut inside different surrounding bytes decodes the same),
+// flags every cut shorter than the frame's outermost IP datagram (as its header declares) or,
+// without IP, than the bytes the annotation says the frame needs (except cuts that leave a
+// whole frame of the same kind: Expect.completeAt); longer cuts only lose padding or
+// trailers, so they decode exactly like the whole frame.
+
+import { describe, expect, it } from 'vitest';
+import { decodeFrame } from '../../src/decode/decoder.js';
+import { createDecodedPacket } from '../../src/decode/packet.js';
+import { FIXTURES, bytesOf, difference, frameOver, reading, type Reading } from './fixtures/catalog.js';
+import type { Fixture } from './fixtures/fixture.js';
+
+/** Bytes around the frame: enough that a stray read before or after lands in them. */
+const PAD = 29;
+const TAIL = 64;
+
+/**
+ * Where the frame stops being truncated: the end of the outermost IP datagram as its header
+ * declares it (IPv4 total length, IPv6 40 + payload length; 0 means "to the end of the
+ * frame", as segmentation offload and jumbograms leave it), or the annotation's `needs`.
+ */
+function wholeAt(f: Fixture, b: Uint8Array): number | 'never' {
+  const ip = f.expect.ip;
+  const u16 = (i: number): number => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
+  if (ip?.version === 4) return u16(ip.at + 2) === 0 ? b.length : ip.at + u16(ip.at + 2);
+  if (ip?.version === 6) return u16(ip.at + 4) === 0 ? b.length : ip.at + 40 + u16(ip.at + 4);
+  if (f.expect.needs === undefined) throw new Error(`${f.name}: a frame without IP needs 'needs'`);
+  return f.expect.needs;
+}
+
+/** Buffers holding the frame at PAD, each with other bytes around it. */
+function surroundings(b: Uint8Array): { name: string; buf: Uint8Array; fill: Uint8Array | null }[] {
+  const size = PAD + b.length + TAIL;
+  let seed = 0x9e3779b9;
+  const random = new Uint8Array(size).map(() => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed >>> 24;
+  });
+  // the real continuation of the frame after the cut: a decoder reading past caplen would
+  // find plausible bytes there and report less than it should
+  const rest = new Uint8Array(size).fill(0xff);
+  rest.set(b, PAD);
+  return [
+    { name: 'rest of the frame', buf: rest, fill: null },
+    { name: 'zeros', buf: new Uint8Array(size), fill: new Uint8Array(size) },
+    { name: '0xff', buf: new Uint8Array(size).fill(0xff), fill: new Uint8Array(size).fill(0xff) },
+    { name: 'random', buf: random.slice(), fill: random },
+  ];
+}
+
+describe('every cut of every fixture', () => {
+  it.each(FIXTURES.map((f) => [f.name, f] as const))('%s', (_name, f) => {
+    const b = bytesOf(f);
+    const whole = wholeAt(f, b);
+    const out = createDecodedPacket();
+    decodeFrame(frameOver(f.linktype, b, 0, b.length, f.wirelen), out);
+    const full = reading(out, 0);
+    const around = surroundings(b);
+    const failures: string[] = [];
+
+    for (let len = 0; len <= b.length; len++) {
+      // the reference: exactly len bytes in a buffer of their own
+      const alone = b.slice(0, len);
+      decodeFrame(frameOver(f.linktype, alone, 0, len, len), out);
+      const ref: Reading = reading(out, 0);
+
+      for (const s of around) {
+        if (s.fill !== null) s.buf.set(b.subarray(0, len), PAD);
+        for (const wirelen of [len, Math.max(len, f.wirelen)]) {
+          let r: Reading;
+          try {
+            decodeFrame(frameOver(f.linktype, s.buf, PAD, len, wirelen), out);
+            r = reading(out, PAD);
+          } catch (e) {
+            failures.push(`L=${len} in ${s.name}, wirelen ${wirelen}: threw ${String(e)}`);
+            continue;
+          }
+          const d = difference(r, ref);
+          if (d !== null) failures.push(`L=${len} in ${s.name}, wirelen ${wirelen}: ${d}`);
+        }
+        if (s.fill !== null) s.buf.set(s.fill.subarray(PAD, PAD + len), PAD);
+      }
+
+      if (f.expect.completeAt?.includes(len) === true) {
+        // a shorter frame of the same kind, whole in itself (see Expect.completeAt)
+        if (ref.ipVersion !== 0) failures.push(`L=${len}: a cut at a boundary of the link header read IP`);
+      } else if (whole === 'never' || len < whole) {
+        if (ref.anomaly === 'none') failures.push(`L=${len}: no anomaly, but the frame is whole only at ${whole}`);
+      } else {
+        const d = difference(ref, full);
+        if (d !== null) failures.push(`L=${len} (whole at ${whole}): decodes unlike the whole frame, ${d}`);
+      }
+    }
+    expect(whole === 'never' || whole <= b.length, 'the annotation asks for more bytes than the fixture has').toBe(true);
+    expect({ failures: failures.length, first: failures.slice(0, 12) }).toEqual({ failures: 0, first: [] });
+  });
+});
