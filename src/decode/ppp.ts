@@ -72,5 +72,6 @@ export function decodeChdlc(b: Uint8Array, off: number, end: number, out: Decode
     out.nonIp = NONIP.other;
     return;
   }
+  out.layers |= LAYER.link;
   dispatchEthertype(u16be(b, off + 2), b, off + 4, end, out);
 }
