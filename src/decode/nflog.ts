@@ -51,5 +51,8 @@ export function decodeNflog(b: Uint8Array, off: number, end: number, out: Decode
     }
     p += (len + 3) & ~3;
   }
+  // Ending exactly after a TLV is a whole record without payload (copy range 0); ending
+  // inside a TLV header or its padding is a cut.
+  if (end - p < 4 && p !== end) weird(out, ANOMALY.truncated_nflog);
   out.nonIp = NONIP.other;
 }

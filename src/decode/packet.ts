@@ -36,6 +36,10 @@ export const ANOMALY = {
   truncated_llc_header: 30,
   truncated_vntag_header: 31,
   truncated_sll_header: 32,
+  truncated_arp: 33,
+  truncated_8023_payload: 34,
+  truncated_pppoe_payload: 35,
+  truncated_mpls_payload: 36,
 } as const;
 
 export type AnomalyName = keyof typeof ANOMALY;
