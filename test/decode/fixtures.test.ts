@@ -5,36 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, supportedLinktypes } from '../../src/decode/decoder.js';
 import { createDecodedPacket } from '../../src/decode/packet.js';
-import { FIXTURES, bytesOf, difference, expectedReading, frameOver, reading } from './fixtures/catalog.js';
-import { parseHexdump, tcpdumpFlags, type Fixture } from './fixtures/fixture.js';
-
-const IPPROTO_WITH_DECODER = new Set([1, 6, 17, 58, 132, 136]);
-
-/**
- * Where the upper-layer header starts, read from the IP header by the RFC layouts (IHL for
- * IPv4; the extension-header chain of RFC 8200 4 for IPv6); -1 when there is none to read.
- */
-function l4At(f: Fixture, b: Uint8Array): number {
-  const ip = f.expect.ip;
-  if (ip === undefined || !IPPROTO_WITH_DECODER.has(ip.proto)) return -1;
-  const at = ip.at;
-  if (ip.version === 4) {
-    const fragOffset = (((b[at + 6] ?? 0) << 8) | (b[at + 7] ?? 0)) & 0x1fff;
-    return fragOffset !== 0 ? -1 : at + ((b[at] ?? 0) & 15) * 4;
-  }
-  let nh = b[at + 6] ?? 0;
-  let p = at + 40;
-  for (;;) {
-    if (nh === 0 || nh === 43 || nh === 60) {
-      nh = b[p] ?? 0;
-      p += ((b[p + 1] ?? 0) + 1) * 8;
-    } else if (nh === 44) {
-      if (((((b[p + 2] ?? 0) << 8) | (b[p + 3] ?? 0)) & 0xfff8) !== 0) return -1;
-      nh = b[p] ?? 0;
-      p += 8;
-    } else return p;
-  }
-}
+import { FIXTURES, bytesOf, difference, expectedReading, frameOver, l4At, reading } from './fixtures/catalog.js';
+import { parseHexdump, tcpdumpFlags } from './fixtures/fixture.js';
 
 describe('annotated fixtures decode to what tcpdump and tshark read', () => {
   it('has uniquely named fixtures whose bytes fit their wire length', () => {

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/decode/decoder.js';
 import { createDecodedPacket } from '../../src/decode/packet.js';
-import { FIXTURES, bytesOf, difference, frameOver, reading, type Reading } from './fixtures/catalog.js';
+import { FIXTURES, bytesOf, difference, frameOver, l4At, reading, type Reading } from './fixtures/catalog.js';
 import type { Fixture } from './fixtures/fixture.js';
 
 /** Bytes around the frame: enough that a stray read before or after lands in them. */
@@ -97,3 +97,55 @@ describe('every cut of every fixture', () => {
     expect({ failures: failures.length, first: failures.slice(0, 12) }).toEqual({ failures: 0, first: [] });
   });
 });
+
+/**
+ * The smallest upper-layer header and the anomaly for less: TCP 20 bytes (RFC 9293 3.1), UDP
+ * and UDP-Lite 8 (RFC 768, RFC 3828 3), the SCTP common header 12 (RFC 9260 3.1), ICMP and
+ * ICMPv6 type, code and checksum 4 (RFC 792, RFC 4443 2.1).
+ */
+const L4: Record<number, { size: number; anomaly: string }> = {
+  6: { size: 20, anomaly: 'truncated_tcp' },
+  17: { size: 8, anomaly: 'truncated_udp' },
+  136: { size: 8, anomaly: 'truncated_udp' },
+  132: { size: 12, anomaly: 'truncated_sctp' },
+  1: { size: 4, anomaly: 'truncated_icmp' },
+  58: { size: 4, anomaly: 'truncated_icmpv6' },
+};
+
+// Not a capture cut this time: the IP header itself says the datagram ends k bytes into the
+// upper-layer header (and so do the PPPoE and NFLOG lengths around it), so every length
+// field agrees and only the upper-layer header is short. Its own anomaly must say so.
+describe('datagrams whose declared length ends inside the upper-layer header', () => {
+  const cases = FIXTURES.filter((f) => l4At(f, bytesOf(f)) >= 0);
+
+  it.each(cases.map((f) => [f.name, f] as const))('%s', (_name, f) => {
+    const b = bytesOf(f);
+    const ip = f.expect.ip;
+    const l4 = L4[ip?.proto ?? -1];
+    if (ip === undefined || l4 === undefined) throw new Error(`${f.name}: no upper-layer header to cut`);
+    const at = l4At(f, b);
+    const out = createDecodedPacket();
+    const failures: string[] = [];
+    for (let k = 0; k < l4.size; k++) {
+      const end = at + k;
+      const cut = b.slice(0, end);
+      const put16 = (i: number, v: number): void => {
+        cut[i] = v >> 8;
+        cut[i + 1] = v & 0xff;
+      };
+      if (ip.version === 4) put16(ip.at + 2, end - ip.at);
+      else put16(ip.at + 4, end - ip.at - 40);
+      if (f.expect.layers.includes('pppoe')) put16(ip.at - 4, end - (ip.at - 8) - 6); // RFC 2516 4
+      if (f.linktype === 239) put16Le(cut, ip.at - 4, end - (ip.at - 4)); // the NFULA_PAYLOAD TLV
+      decodeFrame(frameOver(f.linktype, cut, 0, end, end), out);
+      const r = reading(out, 0);
+      if (r.anomaly !== l4.anomaly) failures.push(`${k} bytes of the ${l4.size}-byte header: anomaly ${r.anomaly}`);
+    }
+    expect(failures).toEqual([]);
+  });
+});
+
+function put16Le(b: Uint8Array, i: number, v: number): void {
+  b[i] = v & 0xff;
+  b[i + 1] = v >> 8;
+}

@@ -73,6 +73,8 @@ const FIELDS = [
   'tcp.flags',
   'udp.srcport',
   'udp.dstport',
+  'sctp.srcport',
+  'sctp.dstport',
   'icmp.type',
   'icmp.code',
   'icmpv6.type',
@@ -117,6 +119,7 @@ function tsharkReading(r: Row): Record<string, unknown> {
     o.ports = [Number(r['tcp.srcport'][0]), Number(r['tcp.dstport'][0])];
     o.tcpFlags = Number(r['tcp.flags'][0]);
   } else if (next === 'udp') o.ports = [Number(r['udp.srcport'][0]), Number(r['udp.dstport'][0])];
+  else if (next === 'sctp') o.ports = [Number(r['sctp.srcport'][0]), Number(r['sctp.dstport'][0])];
   else if (next === 'icmp') o.icmp = [Number(r['icmp.type'][0]), Number(r['icmp.code'][0])];
   else if (next === 'icmpv6') o.icmp = [Number(r['icmpv6.type'][0]), Number(r['icmpv6.code'][0])];
   return o;
