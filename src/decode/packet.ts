@@ -40,6 +40,7 @@ export const ANOMALY = {
   truncated_8023_payload: 34,
   truncated_pppoe_payload: 35,
   truncated_mpls_payload: 36,
+  truncated_sctp: 37,
 } as const;
 
 export type AnomalyName = keyof typeof ANOMALY;
