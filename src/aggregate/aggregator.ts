@@ -39,7 +39,7 @@ const PAIR_BYTES = 16;
 /** New hosts whose addresses a summary lists (the count is always exact). */
 export const MAX_NEW_HOST_ADDRS = 100;
 /** Pending sizes are folded into the host table at the latest after this many packets. */
-export const FOLD_PACKETS = 262_144;
+export const FOLD_PACKETS = 1_048_576;
 
 export class Aggregator {
   private readonly o: AggregatorOptions;

@@ -4,7 +4,7 @@
 // bump pointer, never past a hard limit: all histograms together stay bounded.
 
 export const MIN_CLASS = 2; // 4 pairs
-export const MAX_CLASS = 11; // 2048 pairs: room for 1024 buckets at half load
+export const MAX_CLASS = 11; // 2048 pairs: room for 1536 buckets at 3/4 load
 
 export class HistogramPool {
   /** pair p: [2p] = bucket lower bound, [2p + 1] = count (0 marks an empty slot) */

@@ -198,11 +198,23 @@ export class HostTable {
     if (count === 0) return;
     const r = this.rec;
     const o = id * STRIDE + d;
+    this.reserve(o, count);
     let n = r[o + SN] ?? 0;
     let mean = r[o + MEAN] ?? 0;
     let m2 = r[o + M2] ?? 0;
     let min = n === 0 ? Infinity : (r[o + MIN] ?? 0);
     let max = n === 0 ? -Infinity : (r[o + MAX] ?? 0);
+    // the histogram, kept in locals while its block stays the same (re-read after growth)
+    let off = r[o + HOFF] ?? -1;
+    if (off < 0) {
+      off = this.pool.alloc(MIN_CLASS);
+      if (off >= 0) {
+        r[o + HOFF] = off;
+        r[o + HMETA] = (((r[o + HMETA] ?? 0) | 0) & 0xff00) | MIN_CLASS; // keep bits; used 0
+      }
+    }
+    let meta = (r[o + HMETA] ?? 0) | 0;
+    let data = this.pool.data;
     for (let i = start, e = start + count; i < e; i++) {
       const v = sizes[i] ?? 0;
       n++;
@@ -212,13 +224,41 @@ export class HostTable {
       m2 += delta * (v - mean);
       if (v < min) min = v;
       if (v > max) max = v;
-      this.histAdd(o, v);
+      if (off < 0) {
+        this.folded++;
+        continue;
+      }
+      const cls = meta & 0xff;
+      const key = bucketLow(v, (meta >> 8) & 0xff);
+      const mask = (1 << cls) - 1;
+      for (let j = Math.imul(key, 0x9e3779b1) >>> (32 - cls); ; j = (j + 1) & mask) {
+        const p = 2 * (off + j);
+        const c = data[p + 1] ?? 0;
+        if (c === 0) {
+          data[p] = key;
+          data[p + 1] = 1;
+          meta += 65536;
+          if ((meta >> 16) * 4 > (mask + 1) * 3) {
+            r[o + HMETA] = meta;
+            this.histGrow(o);
+            off = r[o + HOFF] ?? -1;
+            meta = (r[o + HMETA] ?? 0) | 0;
+            data = this.pool.data;
+          }
+          break;
+        }
+        if (data[p] === key) {
+          data[p + 1] = c + 1;
+          break;
+        }
+      }
     }
     r[o + SN] = n;
     r[o + MEAN] = mean;
     r[o + M2] = m2;
     r[o + MIN] = min;
     r[o + MAX] = max;
+    if (off >= 0) r[o + HMETA] = meta;
   }
 
   /** A pending size at fold position pos for id belongs to its current occupant. */
@@ -226,45 +266,28 @@ export class HostTable {
     return this.index.fam[id] !== 0 && pos >= (this.since[id] ?? 0);
   }
 
-  private histAdd(o: number, v: number): void {
+  /**
+   * About to add up to `more` values: grow the histogram once to a block that can take
+   * them (values are few distinct sizes, so at most what the precision allows), instead
+   * of doubling step by step.
+   */
+  private reserve(o: number, more: number): void {
     const r = this.rec;
-    let off = r[o + HOFF] ?? -1;
-    // meta fits in 31 bits: cls (8) | bits (8) | used (15)
-    let meta = (r[o + HMETA] ?? 0) | 0;
-    const pool = this.pool;
-    if (off < 0) {
-      off = pool.alloc(MIN_CLASS);
-      if (off < 0) {
-        this.folded++;
-        return;
-      }
-      r[o + HOFF] = off;
-      meta = (meta & 0xff00) | MIN_CLASS; // keep bits; used 0
-      r[o + HMETA] = meta;
-    }
+    const meta = (r[o + HMETA] ?? 0) | 0;
+    const off = r[o + HOFF] ?? -1;
+    if (off < 0) return;
     const cls = meta & 0xff;
-    const key = bucketLow(v, (meta >> 8) & 0xff);
-    const mask = (1 << cls) - 1;
-    const data = pool.data;
-    for (let i = Math.imul(key, 0x9e3779b1) >>> (32 - cls); ; i = (i + 1) & mask) {
-      const p = 2 * (off + i);
-      const c = data[p + 1] ?? 0;
-      if (c === 0) {
-        data[p] = key;
-        data[p + 1] = 1;
-        meta += 65536;
-        r[o + HMETA] = meta;
-        if ((meta >> 16) * 2 > mask + 1) this.histGrow(o);
-        return;
-      }
-      if (data[p] === key) {
-        data[p + 1] = c + 1;
-        return;
-      }
-    }
+    const used = meta >> 16;
+    // distinct buckets possible at 7 bits over real frame sizes: a few hundred at most
+    const want = Math.ceil((Math.min(used + more, 384) * 4) / 3);
+    let target = cls;
+    while (target < MAX_CLASS && 1 << target < want) target++;
+    if (target <= cls + 1) return;
+    const nOff = this.pool.alloc(target);
+    if (nOff >= 0) this.rehash(o, nOff, target, (meta >> 8) & 0xff);
   }
 
-  /** A histogram is half full: a block twice the size, else one bit less precision in place. */
+  /** A histogram is 3/4 full: a block twice the size, else one bit less precision in place. */
   private histGrow(o: number): void {
     const r = this.rec;
     const meta = r[o + HMETA] ?? 0;
@@ -280,7 +303,7 @@ export class HostTable {
     while (bits > 0) {
       bits--;
       this.rehash(o, r[o + HOFF] ?? 0, cls, bits);
-      if (Math.floor((r[o + HMETA] ?? 0) / 65536) * 2 <= 1 << cls) return;
+      if (Math.floor((r[o + HMETA] ?? 0) / 65536) * 4 <= (1 << cls) * 3) return;
     }
     this.folded++;
   }
@@ -394,6 +417,10 @@ export class HostTable {
     // Counts fall short of n only if histogram memory ran out; ranks then scale.
     const scale = total > 0 ? total / n : 1;
     return [50, 95, 99].map((pct) => {
+      const exactRank = Math.max(1, Math.ceil((pct / 100) * n));
+      // the smallest and the largest values are known exactly
+      if (exactRank === n) return max;
+      if (exactRank === 1) return min;
       const rank = Math.max(1, Math.ceil((pct / 100) * n * scale));
       let cum = 0;
       for (const [low, c] of pairs) {

@@ -4,7 +4,6 @@
 import type { Command } from 'commander';
 import { FileSource } from '../capture/file-source.js';
 import { DEFAULTS, parseSpeed } from '../config.js';
-import { startFeed } from '../feed/server.js';
 import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
 import { runCommand } from './run-analysis.js';
@@ -51,7 +50,8 @@ outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.max
       live: false,
       paced: speed !== 'max',
       formats: () => source.formats,
-      ...(feed === null ? {} : { startFeed: (a) => startFeed(feed, a) }),
+      // loaded only when asked for: the feed (ws and all) costs ~60 ms of start-up
+      ...(feed === null ? {} : { startFeed: async (a) => (await import('../feed/server.js')).startFeed(feed, a) }),
     });
   });
 }

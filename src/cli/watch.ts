@@ -2,7 +2,6 @@
 // rates, top hosts and alerts in place, or with --json passes every message through as NDJSON.
 
 import { Option, type Command } from 'commander';
-import WebSocket from 'ws';
 import { AnalyzerError, EXIT } from '../errors.js';
 import { TOPICS, isTopic } from '../feed/messages.js';
 import { applyMessage, createWatchState, renderWatch, summaryLine } from '../feed/watch-view.js';
@@ -67,6 +66,8 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
   const shown = `${url.protocol}//${url.host}${url.pathname}`;
   const headers: Record<string, string> = {};
   if (opts.token !== undefined && opts.token !== '') headers.Authorization = `Bearer ${opts.token}`;
+  // loaded here, not at start-up: every other command starts faster without ws
+  const { default: WebSocket } = await import('ws');
   const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000, maxPayload: 256 * 1024 * 1024 });
 
   const out = process.stdout;
