@@ -45,7 +45,8 @@ export function decodeNflog(b: Uint8Array, off: number, end: number, out: Decode
       return;
     }
     if (p + len > end) {
-      weird(out, ANOMALY.bad_nflog_tlv);
+      // the TLV runs past the captured bytes: they ran out (a snapshot length, or a cut)
+      weird(out, ANOMALY.truncated_nflog);
       out.nonIp = NONIP.other;
       return;
     }
