@@ -1,9 +1,11 @@
 // Every annotated fixture decoded whole: each field of the DecodedPacket against what tcpdump
 // (or tshark) printed for that frame (fixtures/*.ts); every link type the decoder claims to
-// read has a fixture; and the hex-dump parser the fixtures rely on.
+// read has a fixture, and every entry of the three dispatch tables is reached by one; and
+// the hex-dump parser the fixtures rely on.
 
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, supportedLinktypes } from '../../src/decode/decoder.js';
+import { ETHERTYPE_DECODERS, IPPROTO_DECODERS, LINKTYPE_DECODERS, type LayerDecoder } from '../../src/decode/dispatch.js';
 import { createDecodedPacket } from '../../src/decode/packet.js';
 import { FIXTURES, bytesOf, difference, expectedReading, frameOver, l4At, reading } from './fixtures/catalog.js';
 import { parseHexdump, tcpdumpFlags } from './fixtures/fixture.js';
@@ -36,6 +38,43 @@ describe('annotated fixtures decode to what tcpdump and tshark read', () => {
   it('has a fixture for every link type the decoder reads', () => {
     const covered = new Set(FIXTURES.map((f) => f.linktype));
     expect(supportedLinktypes().filter((t) => !covered.has(t))).toEqual([]);
+  });
+
+  it('reaches every entry of the dispatch tables (link type, EtherType, IP protocol) from some fixture', () => {
+    // count the calls through each table entry while every fixture is decoded, then put them back
+    const reached: string[] = [];
+    const counted = (name: string, d: LayerDecoder): LayerDecoder => (b, off, end, out) => {
+      reached.push(name);
+      d(b, off, end, out);
+    };
+    const links = new Map(LINKTYPE_DECODERS);
+    const ethertypes = [...ETHERTYPE_DECODERS];
+    const ipprotos = [...IPPROTO_DECODERS];
+    const entries: string[] = [];
+    try {
+      for (const [t, d] of links) {
+        LINKTYPE_DECODERS.set(t, counted(`link type ${t}`, d));
+        entries.push(`link type ${t}`);
+      }
+      ethertypes.forEach((d, t) => {
+        if (d === undefined) return;
+        ETHERTYPE_DECODERS[t] = counted(`EtherType 0x${t.toString(16)}`, d);
+        entries.push(`EtherType 0x${t.toString(16)}`);
+      });
+      ipprotos.forEach((d, p) => {
+        if (d === undefined) return;
+        IPPROTO_DECODERS[p] = counted(`IP protocol ${p}`, d);
+        entries.push(`IP protocol ${p}`);
+      });
+      const out = createDecodedPacket();
+      for (const f of FIXTURES) decodeFrame(frameOver(f.linktype, bytesOf(f), 0, bytesOf(f).length, f.wirelen), out);
+    } finally {
+      for (const [t, d] of links) LINKTYPE_DECODERS.set(t, d);
+      ethertypes.forEach((d, t) => (ETHERTYPE_DECODERS[t] = d));
+      ipprotos.forEach((d, p) => (IPPROTO_DECODERS[p] = d));
+    }
+    expect(entries.length).toBeGreaterThan(30);
+    expect(entries.filter((e) => !reached.includes(e))).toEqual([]);
   });
 
   it('has a fixture for a link type the decoder does not read', () => {
