@@ -1,11 +1,11 @@
 // Truncation sweep: every fixture frame cut to every length L, with caplen = wirelen = L and
-// with caplen = L under the real wire length (then a cut reads as snaplen_truncated). Decoding
-// never throws, reads nothing outside [offset, offset + caplen) (the same cut inside different
-// surrounding bytes decodes the same), flags every cut (as truncated_*) shorter than the
-// frame's outermost IP datagram (as its header declares) or,
-// without IP, than the bytes the annotation says the frame needs (except cuts that leave a
-// whole frame of the same kind: Expect.completeAt); longer cuts only lose padding or
-// trailers, so they decode exactly like the whole frame.
+// with caplen = L under the real wire length (then a cut reads as snaplen_truncated).
+// Decoding never throws and reads nothing outside [offset, offset + caplen): the same cut in
+// different surrounding bytes decodes the same. Every cut shorter than the frame's outermost
+// IP datagram (as its header declares) or, without IP, than the bytes the annotation says the
+// frame needs, is a truncated_* anomaly (except cuts that leave a whole frame of the same
+// kind: Expect.completeAt); longer cuts only lose padding or trailers, so they decode exactly
+// like the whole frame. A second sweep shortens the IP datagram itself into its L4 header.
 
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/decode/decoder.js';
