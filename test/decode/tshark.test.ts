@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIXTURES, bytesOf } from './fixtures/catalog.js';
 import { tcpdumpFlags, type Fixture } from './fixtures/fixture.js';
 
@@ -139,11 +139,10 @@ function annotated(f: Fixture): Record<string, unknown> {
 }
 
 describe.skipIf(!haveTshark())('the fixture annotations agree with tshark', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'netpulse-decode-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   let rows: Row[] = [];
 
   it('tshark reads every fixture frame', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netpulse-decode-'));
     const file = join(dir, 'fixtures.pcapng');
     writeFileSync(file, pcapng(FIXTURES));
     // no reassembly: each frame on its own, as the decoder sees it
@@ -153,6 +152,7 @@ describe.skipIf(!haveTshark())('the fixture annotations agree with tshark', () =
     args.push('-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'aggregator=,');
     for (const field of FIELDS) args.push('-e', field);
     const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+    rmSync(dir, { recursive: true, force: true });
     expect(r.status, r.stderr).toBe(0);
     rows = r.stdout
       .split('\n')
