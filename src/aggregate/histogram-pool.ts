@@ -27,6 +27,9 @@ export class HistogramPool {
     let off: number;
     if (list !== undefined && list.length > 0) {
       off = list.pop() ?? 0;
+      // a reused block still holds its old pairs; fresh memory is zero already
+      this.data.fill(0, 2 * off, 2 * (off + size));
+      return off;
     } else {
       if (this.top + size > this.limit) return -1;
       if (2 * (this.top + size) > this.data.length) {
@@ -40,7 +43,6 @@ export class HistogramPool {
       off = this.top;
       this.top += size;
     }
-    this.data.fill(0, 2 * off, 2 * (off + size));
     return off;
   }
 

@@ -8,9 +8,27 @@ export function nearestRank(sorted: ArrayLike<number>, p: number): number {
   return sorted[rank - 1] ?? 0;
 }
 
+/** Sort in place; insertion sort for the short arrays a second's top hosts have. */
+function sortNumbers(values: Float64Array): void {
+  const n = values.length;
+  if (n > 48) {
+    values.sort();
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const v = values[i] ?? 0;
+    let j = i - 1;
+    while (j >= 0 && (values[j] ?? 0) > v) {
+      values[j + 1] = values[j] ?? 0;
+      j--;
+    }
+    values[j + 1] = v;
+  }
+}
+
 /** Exact statistics of values (sorted in place). Population stdev; Welford for stability. */
 export function exactSizeStats(values: Float64Array): SizeStats {
-  values.sort();
+  sortNumbers(values);
   let mean = 0;
   let m2 = 0;
   for (let i = 0; i < values.length; i++) {
