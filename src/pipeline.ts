@@ -41,6 +41,7 @@ export interface RunResult {
 }
 
 const MAX_KEPT_ALERTS = 10_000;
+const LAG_RESOLUTION_MS = 10;
 
 /** A running analysis; sinks may be attached before run() (the feed needs the view first). */
 export class Analysis implements AnalyzerView {
@@ -51,7 +52,7 @@ export class Analysis implements AnalyzerView {
   private readonly sinks: Sink[] = [];
   private readonly alerts: Alert[] = [];
   private lastStats: StatsMessage | null = null;
-  private readonly lag = monitorEventLoopDelay({ resolution: 10 });
+  private readonly lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
 
   constructor(source: PacketSource, o: AnalysisOptions) {
     this.source = source;
@@ -112,7 +113,8 @@ export class Analysis implements AnalyzerView {
     let anomalies = 0;
     for (const n of Object.values(st.readerAnomalies)) anomalies += n;
     const r = a.hosts;
-    const lagMs = this.lag.count > 0 ? this.lag.percentile(99) / 1e6 : null;
+    // The histogram counts its own sampling period; subtract it to get the lag itself.
+    const lagMs = this.lag.count > 0 ? Math.max(0, this.lag.percentile(99) / 1e6 - LAG_RESOLUTION_MS) : null;
     this.lag.reset();
     return {
       type: 'stats',

@@ -3,14 +3,19 @@
 // paced sources, from tick()). Seconds stay open for a reorder allowance; older packets
 // are counted as late in the newest second. Runs of empty seconds longer than the gap
 // bound become one gap instead of zero rows.
+//
+// Cost model: per packet, one hash lookup per host in the cumulative index and a few
+// array updates in the open second; per closed second, work per active host; per
+// FOLD_PACKETS packets, a counting sort that folds sizes into per-host statistics a host
+// at a time (cache-friendly however many hosts there are).
 
 import type { Frame } from '../capture/frame.js';
 import { ANOMALY_COUNT, ANOMALY_NAMES, NONIP, type DecodedPacket } from '../decode/packet.js';
-import { formatIpv4, formatIpv6 } from './address.js';
-import { HostTable } from './host-table.js';
+import { HostTable, RX, TX } from './host-table.js';
 import { PROTO_IPV4, PROTO_IPV6, PROTO_NONIP_BASE, PROTO_SLOTS, protocolObject } from './protocols.js';
-import { MAX_NEW_HOST_ADDRS, SecondWindow } from './second-window.js';
-import type { Gap, Report, SecondSummary } from './summary.js';
+import { SecondWindow } from './second-window.js';
+import { exactSizeStats } from './size-stats.js';
+import type { Gap, HostStats, Report, SecondSummary } from './summary.js';
 
 export interface AggregatorOptions {
   /** Most hosts in the cumulative table (least active evicted beyond). */
@@ -23,8 +28,6 @@ export interface AggregatorOptions {
   readonly reorderSeconds: number;
   /** Histogram memory of the cumulative table, in bytes. */
   readonly histogramBytes?: number;
-  /** Histogram memory of each open second, in bytes. */
-  readonly secondHistogramBytes?: number;
 }
 
 export interface AggregatorEvents {
@@ -32,7 +35,11 @@ export interface AggregatorEvents {
   gap(g: Gap): void;
 }
 
-const PAIR_BYTES = 12;
+const PAIR_BYTES = 16;
+/** New hosts whose addresses a summary lists (the count is always exact). */
+export const MAX_NEW_HOST_ADDRS = 100;
+/** Pending sizes are folded into the host table at the latest after this many packets. */
+export const FOLD_PACKETS = 1_048_576;
 
 export class Aggregator {
   private readonly o: AggregatorOptions;
@@ -46,30 +53,54 @@ export class Aggregator {
   private hi = -1;
   /** Every second below this has been emitted. */
   private nextEmit = -1;
+  /** Earliest second with traffic (or the live start): no zero rows before it. */
+  private low = Infinity;
   // totals
   packets = 0;
   bytes = 0;
   captured = 0;
   late = 0;
   gaps = 0;
+  untracked = 0;
   private firstMicros = Infinity;
   private lastMicros = -Infinity;
-  private firstSec = -1;
-  private lastSec = -1;
   private readonly proto = new Float64Array(PROTO_SLOTS);
   private readonly anomalies = new Float64Array(ANOMALY_COUNT);
   private peakPackets = 0;
   private peakBytes = 0;
   private peakPacketsTs: number | null = null;
   private peakBytesTs: number | null = null;
+  /** pending sizes: (source id + 1, destination id + 1, wire length); id + 1 = 0: none */
+  // Sized for a whole fold at once: untouched pages cost nothing, doubling costs copies.
+  private pend = new Uint32Array(3 * (FOLD_PACKETS + 4096));
+  private pendLen = 0;
+  /** Fold position of pend[0] (positions never reset). */
+  private foldBase = 0;
+  private sort = {
+    txStart: new Int32Array(1024),
+    rxStart: new Int32Array(1024),
+    txPos: new Int32Array(1024),
+    rxPos: new Int32Array(1024),
+    txSizes: new Uint32Array(FOLD_PACKETS + 4096),
+    rxSizes: new Uint32Array(FOLD_PACKETS + 4096),
+  };
+  private rank = new Int32Array(1024).fill(-1);
 
   constructor(o: AggregatorOptions, ev: AggregatorEvents) {
     this.o = o;
     this.ev = ev;
     this.hosts = new HostTable({
       maxHosts: o.maxHosts,
-      evict: true,
       histogramPairs: Math.floor((o.histogramBytes ?? 64 * 1024 * 1024) / PAIR_BYTES),
+      onGrow: (cap) => {
+        for (const w of this.windows.values()) w.grow(cap);
+        for (const w of this.spare) w.grow(cap);
+      },
+      // a host with traffic in an open second keeps its id until that second closes
+      pinned: (id) => {
+        for (const w of this.windows.values()) if (w.isActive(id)) return true;
+        return false;
+      },
     });
   }
 
@@ -79,6 +110,7 @@ export class Aggregator {
     const s = Math.floor(nowMicros / 1_000_000);
     this.hi = s;
     this.nextEmit = s;
+    this.low = s;
   }
 
   add(f: Frame, p: DecodedPacket): void {
@@ -96,8 +128,9 @@ export class Aggregator {
       w = this.cur;
     } else {
       if (this.hi < 0) {
+        // Even the first second leaves room for packets that arrive out of order.
         this.hi = sec;
-        this.nextEmit = sec;
+        this.nextEmit = sec - this.o.reorderSeconds;
       } else if (sec > this.hi) {
         this.advance(sec - this.o.reorderSeconds, sec);
         this.hi = sec;
@@ -111,6 +144,7 @@ export class Aggregator {
         w = this.windowFor(sec);
         this.cur = w;
         this.curSec = sec;
+        if (sec < this.low) this.low = sec;
       }
     }
     w.packets++;
@@ -136,35 +170,28 @@ export class Aggregator {
     if (v === 0) return;
 
     const t = this.hosts;
-    const wt = w.hosts;
-    const sid = v === 4 ? t.idV4(p.src4, sec) : t.idV6(p.src6, sec);
-    if (sid >= 0) {
-      t.addTx(sid, wire, sec);
-      if (t.inserted) this.noteNew(w, t, sid);
-      t.protectId(sid);
+    const sec0 = w.sec;
+    const sid = v === 4 ? t.idV4(p.src4, sec0) : t.idV6(p.src6, sec0);
+    if (t.inserted) this.noteNew(w, sid);
+    const did = v === 4 ? t.idV4(p.dst4, sec0) : t.idV6(p.dst6, sec0);
+    if (t.inserted) this.noteNew(w, did);
+    if (!w.addHosts(sid, did, wire)) {
+      // A second with a million packets: hand its log on now, keep counting.
+      this.handOn(w);
+      w.spilled = true;
     }
-    const did = v === 4 ? t.idV4(p.dst4, sec) : t.idV6(p.dst6, sec);
-    if (did >= 0) {
-      t.addRx(did, wire, sec);
-      if (t.inserted) this.noteNew(w, t, did);
-    }
-    t.protectId(-1);
-    const wsid = v === 4 ? wt.idV4(p.src4, sec) : wt.idV6(p.src6, sec);
-    if (wsid >= 0) wt.addTx(wsid, wire, sec);
-    const wdid = v === 4 ? wt.idV4(p.dst4, sec) : wt.idV6(p.dst6, sec);
-    if (wdid >= 0) wt.addRx(wdid, wire, sec);
   }
 
-  private noteNew(w: SecondWindow, t: HostTable, id: number): void {
-    w.noteNewHost(t.fam[id] ?? 0, t.w0[id] ?? 0, t.w1[id] ?? 0, t.w2[id] ?? 0, t.w3[id] ?? 0);
+  private noteNew(w: SecondWindow, id: number): void {
+    w.newHosts++;
+    if (w.newHostAddrs.length < MAX_NEW_HOST_ADDRS) w.newHostAddrs.push(this.hosts.addressOf(id));
   }
 
   private windowFor(sec: number): SecondWindow {
     let w = this.windows.get(sec);
     if (w === undefined) {
-      w =
-        this.spare.pop() ??
-        new SecondWindow(this.o.maxHosts, Math.floor((this.o.secondHistogramBytes ?? 16 * 1024 * 1024) / PAIR_BYTES));
+      w = this.spare.pop() ?? new SecondWindow(this.hosts.index.cap);
+      w.grow(this.hosts.index.cap);
       w.reset(sec);
       this.windows.set(sec, w);
     }
@@ -196,7 +223,6 @@ export class Aggregator {
     const open = [...this.windows.keys()].filter((s) => s < to).sort((a, b) => a - b);
     for (const s of open) {
       this.emitEmpty(this.nextEmit, s - 1, hi);
-      if (s < this.nextEmit) continue; // swallowed by a gap that reached past it
       const w = this.windows.get(s);
       if (w !== undefined) this.emitWindow(w);
       this.nextEmit = s + 1;
@@ -207,7 +233,12 @@ export class Aggregator {
 
   /** Seconds from..to (inclusive) had no packets: zero rows, or one gap if too many. */
   private emitEmpty(from: number, to: number, hi: number): void {
-    if (to < from) return;
+    // nothing is empty before the first second with traffic
+    if (from < this.low) from = Math.min(this.low, to + 1);
+    if (to < from) {
+      this.nextEmit = Math.max(this.nextEmit, to + 1);
+      return;
+    }
     if (to - from + 1 > this.o.maxGapSeconds) {
       // A long silence: report it once, up to the next second that has packets.
       let end = hi - 1;
@@ -241,8 +272,6 @@ export class Aggregator {
   }
 
   private track(sec: number, packets: number, bytes: number): void {
-    if (this.firstSec < 0) this.firstSec = sec;
-    this.lastSec = sec;
     if (packets > this.peakPackets) {
       this.peakPackets = packets;
       this.peakPacketsTs = sec;
@@ -260,29 +289,159 @@ export class Aggregator {
       this.curSec = -1;
     }
     this.track(w.sec, w.packets, w.bytes);
-    const t = w.hosts;
-    const newHostAddrs: string[] = [];
-    const a = w.newAddrs;
-    for (let i = 0; i < Math.min(w.newHosts, MAX_NEW_HOST_ADDRS); i++) {
-      const fam = a[i * 5];
-      newHostAddrs.push(fam === 4 ? formatIpv4(a[i * 5 + 4] ?? 0) : formatIpv6(a[i * 5 + 1] ?? 0, a[i * 5 + 2] ?? 0, a[i * 5 + 3] ?? 0, a[i * 5 + 4] ?? 0));
+    // exact per-host counts of the second go into the cumulative table now
+    const t = this.hosts;
+    const c = w.cnt;
+    const act = w.active;
+    for (let i = 0; i < w.activeLen; i++) {
+      const id = act[i] ?? 0;
+      t.addCounts(id, c[id * 4] ?? 0, c[id * 4 + 1] ?? 0, c[id * 4 + 2] ?? 0, c[id * 4 + 3] ?? 0, w.sec);
     }
+    const hosts = this.topOfWindow(w);
+    this.handOn(w);
+    this.untracked += w.untracked;
     const s: SecondSummary = {
       ts: w.sec,
       packets: w.packets,
       bytes: w.bytes,
       capturedBytes: w.captured,
       protocols: protocolObject(w.proto),
-      activeHosts: t.count,
-      hosts: t.top(this.o.topHosts).map((id) => t.hostStats(id)),
+      activeHosts: w.activeLen,
+      hosts,
       newHosts: w.newHosts,
-      newHostAddrs,
+      newHostAddrs: w.newHostAddrs,
       anomalies: anomalyObject(w.anomalies),
       late: w.late,
       dropped: null,
     };
     this.spare.push(w);
     this.ev.summary(s);
+  }
+
+  /** Move a window's log to the pending sizes (folded later, in bulk). */
+  private handOn(w: SecondWindow): void {
+    const n = w.logLen;
+    if (this.pendLen + n > this.pend.length) {
+      let cap = this.pend.length;
+      while (cap < this.pendLen + n) cap *= 2;
+      const p = new Uint32Array(cap);
+      p.set(this.pend.subarray(0, this.pendLen));
+      this.pend = p;
+    }
+    this.pend.set(w.log.subarray(0, n), this.pendLen);
+    this.pendLen += n;
+    w.logLen = 0;
+    this.hosts.position = this.foldBase + this.pendLen / 3;
+    if (this.pendLen >= 3 * FOLD_PACKETS) this.fold();
+  }
+
+  /** The window's top hosts by bytes, with exact size statistics from its log. */
+  private topOfWindow(w: SecondWindow): HostStats[] {
+    const limit = this.o.topHosts;
+    if (limit === 0 || w.activeLen === 0) return [];
+    const c = w.cnt;
+    const ids = topOf(w.active, w.activeLen, limit, (id) => w.bytesOf(id));
+    const t = this.hosts;
+    if (this.rank.length < t.index.cap) this.rank = new Int32Array(t.index.cap).fill(-1);
+    const rank = this.rank;
+    const sizes: Float64Array[] = [];
+    ids.forEach((id, k) => {
+      rank[id] = k;
+      const bound = w.spilled ? w.logLen / 3 : 0;
+      sizes.push(new Float64Array(bound || (c[id * 4] ?? 0)), new Float64Array(bound || (c[id * 4 + 2] ?? 0)));
+    });
+    const filled = new Int32Array(sizes.length);
+    const log = w.log;
+    for (let i = 0; i < w.logLen; i += 3) {
+      const v = log[i + 2] ?? 0;
+      const s = log[i] ?? 0;
+      const d = log[i + 1] ?? 0;
+      const rs = s > 0 ? (rank[s - 1] ?? -1) : -1;
+      if (rs >= 0) put(sizes, filled, 2 * rs, v);
+      const rd = d > 0 ? (rank[d - 1] ?? -1) : -1;
+      if (rd >= 0) put(sizes, filled, 2 * rd + 1, v);
+    }
+    for (const id of ids) rank[id] = -1;
+    return ids.map((id, k) => {
+      const tx = (sizes[2 * k] ?? new Float64Array(0)).subarray(0, filled[2 * k] ?? 0);
+      const rx = (sizes[2 * k + 1] ?? new Float64Array(0)).subarray(0, filled[2 * k + 1] ?? 0);
+      return {
+        addr: t.addressOf(id),
+        tx: { packets: c[id * 4] ?? 0, bytes: c[id * 4 + 1] ?? 0, size: tx.length > 0 ? exactSizeStats(tx) : null },
+        rx: { packets: c[id * 4 + 2] ?? 0, bytes: c[id * 4 + 3] ?? 0, size: rx.length > 0 ? exactSizeStats(rx) : null },
+      };
+    });
+  }
+
+  /**
+   * Apply pending sizes to the per-host size statistics, grouped by host (counting sort)
+   * so each host's record and histogram are touched once per fold, not once per packet.
+   * Sizes of hosts evicted since they were logged go with those hosts.
+   */
+  fold(): void {
+    const n = this.pendLen;
+    if (n === 0) return;
+    const t = this.hosts;
+    const k = t.index.end;
+    const m = this.sortScratch(k, n / 3);
+    const { txStart, rxStart, txPos, rxPos, txSizes, rxSizes } = m;
+    txStart.fill(0, 0, k + 1);
+    rxStart.fill(0, 0, k + 1);
+    const pend = this.pend;
+    const base = this.foldBase;
+    for (let i = 0; i < n; i += 3) {
+      const pos = base + i / 3;
+      const s = pend[i] ?? 0;
+      const d = pend[i + 1] ?? 0;
+      if (s > 0 && t.owns(s - 1, pos)) txStart[s] = (txStart[s] ?? 0) + 1;
+      else pend[i] = 0;
+      if (d > 0 && t.owns(d - 1, pos)) rxStart[d] = (rxStart[d] ?? 0) + 1;
+      else pend[i + 1] = 0;
+    }
+    for (let j = 1; j <= k; j++) {
+      txStart[j] = (txStart[j] ?? 0) + (txStart[j - 1] ?? 0);
+      rxStart[j] = (rxStart[j] ?? 0) + (rxStart[j - 1] ?? 0);
+    }
+    txPos.set(txStart.subarray(0, k + 1));
+    rxPos.set(rxStart.subarray(0, k + 1));
+    for (let i = 0; i < n; i += 3) {
+      const s = pend[i] ?? 0;
+      const d = pend[i + 1] ?? 0;
+      const v = pend[i + 2] ?? 0;
+      if (s > 0) {
+        const p = txPos[s - 1] ?? 0;
+        txSizes[p] = v;
+        txPos[s - 1] = p + 1;
+      }
+      if (d > 0) {
+        const p = rxPos[d - 1] ?? 0;
+        rxSizes[p] = v;
+        rxPos[d - 1] = p + 1;
+      }
+    }
+    for (let id = 0; id < k; id++) {
+      const tx0 = txStart[id] ?? 0;
+      const rx0 = rxStart[id] ?? 0;
+      t.addSizes(id, TX, txSizes, tx0, (txStart[id + 1] ?? 0) - tx0);
+      t.addSizes(id, RX, rxSizes, rx0, (rxStart[id + 1] ?? 0) - rx0);
+    }
+    this.foldBase += n / 3;
+    this.pendLen = 0;
+    t.position = this.foldBase;
+  }
+
+  private sortScratch(k: number, n: number): Aggregator['sort'] {
+    let m = this.sort;
+    if (m.txStart.length < k + 1) {
+      const cap = Math.max(k + 1, m.txStart.length * 2);
+      m = { ...m, txStart: new Int32Array(cap), rxStart: new Int32Array(cap), txPos: new Int32Array(cap), rxPos: new Int32Array(cap) };
+    }
+    if (m.txSizes.length < n) {
+      const cap = Math.max(n, m.txSizes.length * 2);
+      m = { ...m, txSizes: new Uint32Array(cap), rxSizes: new Uint32Array(cap) };
+    }
+    this.sort = m;
+    return m;
   }
 
   /** Sum of decoder anomalies so far. */
@@ -297,8 +456,12 @@ export class Aggregator {
     return this.hi;
   }
 
-  /** The cumulative state as a report listing the top `hosts` hosts (Infinity: all). */
+  /**
+   * The cumulative state as a report listing the top `hosts` hosts (Infinity: all). Host
+   * counts cover closed seconds; size statistics are folded up to now.
+   */
   report(hosts: number): Report {
+    this.fold();
     const t = this.hosts;
     const empty = this.packets === 0;
     const seconds = empty ? 0 : Math.floor(this.lastMicros / 1_000_000) - Math.floor(this.firstMicros / 1_000_000) + 1;
@@ -321,12 +484,45 @@ export class Aggregator {
       hosts: t.top(hosts).map((id) => t.hostStats(id)),
       hostsTracked: t.count,
       evictedHosts: t.evictions,
+      untrackedPackets: this.untracked,
       anomalies: anomalyObject(this.anomalies),
       late: this.late,
       gaps: this.gaps,
       dropped: null,
       droppedEstimate: null,
     };
+  }
+}
+
+/** The `limit` largest ids of list[0..len) by value, largest first, ties by id. */
+function topOf(list: Int32Array, len: number, limit: number, value: (id: number) => number): number[] {
+  const best: number[] = [];
+  let floor = -1;
+  for (let i = 0; i < len; i++) {
+    const id = list[i] ?? 0;
+    const v = value(id);
+    if (best.length === limit && v < floor) continue;
+    let k = best.length;
+    while (k > 0) {
+      const b = best[k - 1] ?? 0;
+      const bv = value(b);
+      if (bv > v || (bv === v && b < id)) break;
+      k--;
+    }
+    if (k >= limit) continue;
+    best.splice(k, 0, id);
+    if (best.length > limit) best.pop();
+    if (best.length === limit) floor = value(best[limit - 1] ?? 0);
+  }
+  return best;
+}
+
+function put(sizes: Float64Array[], filled: Int32Array, j: number, v: number): void {
+  const arr = sizes[j];
+  const f = filled[j] ?? 0;
+  if (arr !== undefined && f < arr.length) {
+    arr[f] = v;
+    filled[j] = f + 1;
   }
 }
 

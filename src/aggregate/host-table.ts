@@ -1,219 +1,164 @@
-// The host table: hosts keyed by address (IPv4 as one 32-bit word, IPv6 as four), with
-// tx/rx packet and byte counts, Welford mean/variance, min, max and a size histogram per
-// direction, all in flat typed arrays (no object per host). Bounded: at `maxHosts` it
-// either evicts the least active host (cumulative table) or refuses (per-second tables).
+// The cumulative host table: per host and direction (tx = outermost IP source, rx =
+// destination) packets, bytes, Welford mean and variance, min, max and a sparse size
+// histogram, in one 128-byte record per host so an update touches few cache lines.
+// Bounded: at maxHosts the least active host is evicted (and counted); histograms share
+// a pool with a hard limit and lose precision rather than grow past it.
 
 import { formatIpv4, formatIpv6 } from './address.js';
+import { AddressIndex } from './address-index.js';
 import { HistogramPool, MAX_CLASS, MIN_CLASS } from './histogram-pool.js';
 import { bucketLow, bucketWidth } from './quantize.js';
 import type { DirectionStats, HostStats, SizeStats } from './summary.js';
 
-/** Precision of size histograms (see quantize.ts). */
+/** Precision of size histograms (quantize.ts): exact below 256, within 1/256 above. */
 export const SIZE_BITS = 7;
 const EVICTION_SAMPLE = 16;
-const TX = 0;
-const RX = 1;
+
+// Two records per host. `hot` (4 doubles: tx packets, tx bytes, rx packets, rx bytes) is
+// touched every second a host is active and stays small enough for the cache; `rec`
+// (16 doubles: size statistics, tx at 0, rx at 8) only when sizes are folded in.
+const HOT = 4;
+const STRIDE = 16;
+const SN = 0; // sizes folded so far
+const MEAN = 1;
+const M2 = 2;
+const MIN = 3;
+const MAX = 4;
+const HOFF = 5; // histogram block (pair offset), -1 none
+const HMETA = 6; // cls | bits << 8 | used << 16
+export const TX = 0;
+export const RX = 8;
 
 export interface HostTableOptions {
   maxHosts: number;
-  /** Evict the least active host when full (else new hosts are refused: id -1). */
-  evict: boolean;
-  /** Most histogram pairs held by this table (12 bytes each). */
+  /** Told when ids grow (owners of arrays indexed by host id grow them). */
+  onGrow?: (cap: number) => void;
+  /** Hosts that must not be evicted now (they have traffic in a second still open). */
+  pinned?: (id: number) => boolean;
+  /** Most histogram pairs (16 bytes each) for all hosts together. */
   histogramPairs: number;
-  initialHosts?: number;
-}
-
-function mix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-function hashV6(a: number, b: number, c: number, d: number): number {
-  return mix32(mix32(mix32(mix32(a ^ 0x6) ^ b) ^ c) ^ d);
 }
 
 // scratch for re-bucketing one histogram (at most 2^MAX_CLASS pairs)
-const scratchKeys = new Uint32Array(1 << MAX_CLASS);
-const scratchCounts = new Float64Array(1 << MAX_CLASS);
+const scratch = new Float64Array(2 << MAX_CLASS);
 
 export class HostTable {
-  readonly maxHosts: number;
-  private readonly evict: boolean;
+  readonly index: AddressIndex;
   readonly pool: HistogramPool;
-  /** Records allocated so far (ids are < cap). */
-  private cap: number;
-  private nextId = 0;
-  private freeIds: Int32Array;
-  private freeTop = 0;
-  count = 0;
+  private rec: Float64Array;
+  private hot: Float64Array;
+  lastSec: Float64Array;
+  firstSec: Float64Array;
+  /** Fold-buffer position when the host took its id: older pending sizes were another's. */
+  since: Float64Array;
+  /** Position the next pending size will get (never resets). */
+  position = 0;
   evictions = 0;
-  /** Hosts refused because the table was full (per-second tables). */
-  refused = 0;
   /** Values folded into a neighbouring bucket because no histogram memory was left. */
   folded = 0;
-  /** Set by idV4/idV6: the last call inserted a new host. */
-  inserted = false;
+  /** New hosts refused because every evictable candidate was busy. */
+  refused = 0;
   private cursor = 0;
-  private protect = -1;
-
-  private index: Int32Array;
-  private mask: number;
-  fam: Uint8Array;
-  w0: Uint32Array;
-  w1: Uint32Array;
-  w2: Uint32Array;
-  w3: Uint32Array;
-  private hash: Uint32Array;
-  firstSec: Float64Array;
-  lastSec: Float64Array;
-  // per direction: index id * 2 + (0 tx | 1 rx)
-  pk: Float64Array;
-  by: Float64Array;
-  private mean: Float64Array;
-  private m2: Float64Array;
-  private mn: Float64Array;
-  private mx: Float64Array;
-  private hOff: Int32Array;
-  private hCls: Uint8Array;
-  private hBits: Uint8Array;
-  private hUsed: Uint16Array;
+  private readonly pinned: (id: number) => boolean;
 
   constructor(o: HostTableOptions) {
-    this.maxHosts = Math.max(1, o.maxHosts);
-    this.evict = o.evict;
-    this.cap = Math.min(this.maxHosts, o.initialHosts ?? 1024);
-    this.pool = new HistogramPool(Math.min(o.histogramPairs, 1 << 16), o.histogramPairs);
-    const idx = HostTable.indexSize(this.cap);
-    this.index = new Int32Array(idx).fill(-1);
-    this.mask = idx - 1;
-    this.freeIds = new Int32Array(this.cap);
-    this.fam = new Uint8Array(this.cap);
-    this.w0 = new Uint32Array(this.cap);
-    this.w1 = new Uint32Array(this.cap);
-    this.w2 = new Uint32Array(this.cap);
-    this.w3 = new Uint32Array(this.cap);
-    this.hash = new Uint32Array(this.cap);
-    this.firstSec = new Float64Array(this.cap);
-    this.lastSec = new Float64Array(this.cap);
-    const d = this.cap * 2;
-    this.pk = new Float64Array(d);
-    this.by = new Float64Array(d);
-    this.mean = new Float64Array(d);
-    this.m2 = new Float64Array(d);
-    this.mn = new Float64Array(d);
-    this.mx = new Float64Array(d);
-    this.hOff = new Int32Array(d);
-    this.hCls = new Uint8Array(d);
-    this.hBits = new Uint8Array(d);
-    this.hUsed = new Uint16Array(d);
+    const initial = Math.min(o.maxHosts, 16384);
+    const onGrow = o.onGrow;
+    this.pinned = o.pinned ?? (() => false);
+    this.index = new AddressIndex(o.maxHosts, initial, (cap) => {
+      this.growRecords(cap);
+      onGrow?.(cap);
+    });
+    // the pool's pages are touched only as histograms fill them: start big, copy less
+    this.pool = new HistogramPool(1 << 20, o.histogramPairs);
+    this.rec = new Float64Array(initial * STRIDE);
+    this.hot = new Float64Array(initial * HOT);
+    this.lastSec = new Float64Array(initial);
+    this.firstSec = new Float64Array(initial);
+    this.since = new Float64Array(initial);
   }
 
-  private static indexSize(cap: number): number {
-    let n = 16;
-    while (n < cap * 2) n *= 2;
-    return n;
+  get count(): number {
+    return this.index.count;
   }
 
-  /** Id of an IPv4 host, inserting it if new; -1 if the table is full and cannot evict. */
+  private growRecords(cap: number): void {
+    const r = new Float64Array(cap * STRIDE);
+    r.set(this.rec);
+    this.rec = r;
+    const h = new Float64Array(cap * HOT);
+    h.set(this.hot);
+    this.hot = h;
+    const l = new Float64Array(cap);
+    l.set(this.lastSec);
+    this.lastSec = l;
+    const f = new Float64Array(cap);
+    f.set(this.firstSec);
+    this.firstSec = f;
+    const q = new Float64Array(cap);
+    q.set(this.since);
+    this.since = q;
+  }
+
+  /**
+   * Id for an IPv4 address, inserting it (and evicting the least active host when the
+   * table is full) if new; `inserted` then says it was new.
+   */
   idV4(a: number, sec: number): number {
-    const h = mix32(a ^ 0x4);
-    const index = this.index;
-    const mask = this.mask;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const id = index[i] ?? -1;
-      if (id < 0) break;
-      if (this.w3[id] === a && this.fam[id] === 4) {
-        this.inserted = false;
-        return id;
-      }
-    }
-    return this.insert(h, 4, 0, 0, 0, a, sec);
-  }
-
-  /** Id of an IPv6 host (w: four big-endian words). */
-  idV6(w: Uint32Array, sec: number): number {
-    const a = w[0] ?? 0, b = w[1] ?? 0, c = w[2] ?? 0, d = w[3] ?? 0;
-    const h = hashV6(a, b, c, d);
-    const index = this.index;
-    const mask = this.mask;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const id = index[i] ?? -1;
-      if (id < 0) break;
-      if (this.hash[id] === h && this.w3[id] === d && this.w2[id] === c && this.w1[id] === b && this.w0[id] === a && this.fam[id] === 6) {
-        this.inserted = false;
-        return id;
-      }
-    }
-    return this.insert(h, 6, a, b, c, d, sec);
-  }
-
-  /** Keep `id` from being chosen for eviction until the next call (src while adding dst). */
-  protectId(id: number): void {
-    this.protect = id;
-  }
-
-  private insert(h: number, fam: number, a: number, b: number, c: number, d: number, sec: number): number {
-    const id = this.allocId();
+    let id = this.index.idV4(a);
     if (id < 0) {
-      this.inserted = false;
-      this.refused++;
-      return -1;
+      if (!this.evictOne()) return -1;
+      id = this.index.idV4(a);
     }
-    // Eviction or growth may have moved entries: probe afresh for the empty slot.
-    const index = this.index;
-    const mask = this.mask;
-    let i = h & mask;
-    while ((index[i] ?? -1) >= 0) i = (i + 1) & mask;
-    index[i] = id;
-    this.fam[id] = fam;
-    this.w0[id] = a;
-    this.w1[id] = b;
-    this.w2[id] = c;
-    this.w3[id] = d;
-    this.hash[id] = h;
-    this.firstSec[id] = sec;
-    this.lastSec[id] = sec;
-    for (let j = id * 2; j < id * 2 + 2; j++) {
-      this.pk[j] = 0;
-      this.by[j] = 0;
-      this.mean[j] = 0;
-      this.m2[j] = 0;
-      this.mn[j] = 0;
-      this.mx[j] = 0;
-      this.hOff[j] = -1;
-      this.hCls[j] = 0;
-      this.hBits[j] = SIZE_BITS;
-      this.hUsed[j] = 0;
-    }
-    this.count++;
-    this.inserted = true;
+    if (this.index.inserted) this.init(id, sec);
     return id;
   }
 
-  private allocId(): number {
-    if (this.freeTop > 0) return this.freeIds[--this.freeTop] ?? -1;
-    if (this.nextId < this.cap) return this.nextId++;
-    if (this.cap < this.maxHosts) {
-      this.grow(Math.min(this.maxHosts, this.cap * 2));
-      return this.nextId++;
+  /** Id for an IPv6 address (four big-endian words), as idV4. */
+  idV6(w: Uint32Array, sec: number): number {
+    let id = this.index.idV6(w);
+    if (id < 0) {
+      if (!this.evictOne()) return -1;
+      id = this.index.idV6(w);
     }
-    if (!this.evict) return -1;
-    this.evictOne();
-    return this.freeTop > 0 ? (this.freeIds[--this.freeTop] ?? -1) : -1;
+    if (this.index.inserted) this.init(id, sec);
+    return id;
   }
 
-  /** Evict the least active of a sample of hosts: fewest packets, then longest idle. */
-  private evictOne(): void {
+  get inserted(): boolean {
+    return this.index.inserted;
+  }
+
+  private init(id: number, sec: number): void {
+    const r = this.rec;
+    const o = id * STRIDE;
+    r.fill(0, o, o + STRIDE);
+    this.hot.fill(0, id * HOT, id * HOT + HOT);
+    r[o + HOFF] = -1;
+    r[o + HMETA] = 256 * SIZE_BITS;
+    r[o + RX + HOFF] = -1;
+    r[o + RX + HMETA] = 256 * SIZE_BITS;
+    this.firstSec[id] = sec;
+    this.lastSec[id] = sec;
+    this.since[id] = this.position;
+  }
+
+  /**
+   * Evict the least active of a sample of hosts (fewest packets, then longest idle), never
+   * one with traffic in a second still open. False when none could go (the new host is
+   * then refused and its packets counted as untracked).
+   */
+  private evictOne(): boolean {
+    const ix = this.index;
+    const r = this.rec;
     let victim = -1;
     let vPk = Infinity;
     let vLast = Infinity;
-    const n = this.nextId;
     for (let k = 0; k < EVICTION_SAMPLE; k++) {
       const id = this.cursor;
-      this.cursor = this.cursor + 1 >= n ? 0 : this.cursor + 1;
-      if (this.fam[id] === 0 || id === this.protect) continue;
-      const p = (this.pk[id * 2] ?? 0) + (this.pk[id * 2 + 1] ?? 0);
+      this.cursor = this.cursor + 1 >= ix.end ? 0 : this.cursor + 1;
+      if (ix.fam[id] === 0 || this.pinned(id)) continue;
+      const p = (this.hot[id * HOT] ?? 0) + (this.hot[id * HOT + 2] ?? 0);
       const last = this.lastSec[id] ?? 0;
       if (p < vPk || (p === vPk && last < vLast)) {
         victim = id;
@@ -221,282 +166,246 @@ export class HostTable {
         vLast = last;
       }
     }
-    if (victim >= 0) this.remove(victim);
-  }
-
-  private remove(id: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    let i = (this.hash[id] ?? 0) & mask;
-    while (index[i] !== id) i = (i + 1) & mask;
-    // backward-shift deletion keeps linear probing free of tombstones
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const e = index[j] ?? -1;
-      if (e < 0) break;
-      const home = (this.hash[e] ?? 0) & mask;
-      // e may move into the hole at i if its home is not in (i, j] cyclically
-      if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        index[i] = e;
-        i = j;
-      }
+    if (victim < 0) {
+      this.refused++;
+      return false;
     }
-    index[i] = -1;
-    for (let j2 = id * 2; j2 < id * 2 + 2; j2++) {
-      const off = this.hOff[j2] ?? -1;
-      if (off >= 0) this.pool.release(off, this.hCls[j2] ?? MIN_CLASS);
-      this.hOff[j2] = -1;
+    for (const d of [TX, RX]) {
+      const off = r[victim * STRIDE + d + HOFF] ?? -1;
+      if (off >= 0) this.pool.release(off, (r[victim * STRIDE + d + HMETA] ?? 0) % 256);
     }
-    this.fam[id] = 0;
-    this.freeIds[this.freeTop++] = id;
-    this.count--;
+    ix.remove(victim);
     this.evictions++;
+    return true;
   }
 
-  private grow(cap: number): void {
-    const g8 = (a: Uint8Array, n: number): Uint8Array => {
-      const r = new Uint8Array(n);
-      r.set(a);
-      return r;
-    };
-    const g16 = (a: Uint16Array, n: number): Uint16Array => {
-      const r = new Uint16Array(n);
-      r.set(a);
-      return r;
-    };
-    const g32 = (a: Uint32Array, n: number): Uint32Array => {
-      const r = new Uint32Array(n);
-      r.set(a);
-      return r;
-    };
-    const gi = (a: Int32Array, n: number): Int32Array => {
-      const r = new Int32Array(n);
-      r.set(a);
-      return r;
-    };
-    const gf = (a: Float64Array, n: number): Float64Array => {
-      const r = new Float64Array(n);
-      r.set(a);
-      return r;
-    };
-    this.fam = g8(this.fam, cap);
-    this.w0 = g32(this.w0, cap);
-    this.w1 = g32(this.w1, cap);
-    this.w2 = g32(this.w2, cap);
-    this.w3 = g32(this.w3, cap);
-    this.hash = g32(this.hash, cap);
-    this.firstSec = gf(this.firstSec, cap);
-    this.lastSec = gf(this.lastSec, cap);
-    this.freeIds = gi(this.freeIds, cap);
-    const d = cap * 2;
-    this.pk = gf(this.pk, d);
-    this.by = gf(this.by, d);
-    this.mean = gf(this.mean, d);
-    this.m2 = gf(this.m2, d);
-    this.mn = gf(this.mn, d);
-    this.mx = gf(this.mx, d);
-    this.hOff = gi(this.hOff, d);
-    this.hCls = g8(this.hCls, d);
-    this.hBits = g8(this.hBits, d);
-    this.hUsed = g16(this.hUsed, d);
-    this.cap = cap;
-    const size = HostTable.indexSize(cap);
-    this.index = new Int32Array(size).fill(-1);
-    this.mask = size - 1;
-    for (let id = 0; id < this.nextId; id++) {
-      if (this.fam[id] === 0) continue;
-      let i = (this.hash[id] ?? 0) & this.mask;
-      while ((this.index[i] ?? -1) >= 0) i = (i + 1) & this.mask;
-      this.index[i] = id;
-    }
-  }
-
-  /** Count one packet of `size` wire bytes sent by host id. */
-  addTx(id: number, size: number, sec: number): void {
-    this.addDir(id * 2 + TX, size);
+  /** Exact packet and byte counts of one host for one closed second. */
+  addCounts(id: number, txPk: number, txBy: number, rxPk: number, rxBy: number, sec: number): void {
+    const h = this.hot;
+    const o = id * HOT;
+    h[o] = (h[o] ?? 0) + txPk;
+    h[o + 1] = (h[o + 1] ?? 0) + txBy;
+    h[o + 2] = (h[o + 2] ?? 0) + rxPk;
+    h[o + 3] = (h[o + 3] ?? 0) + rxBy;
     if (sec > (this.lastSec[id] ?? 0)) this.lastSec[id] = sec;
   }
 
-  /** Count one packet of `size` wire bytes received by host id. */
-  addRx(id: number, size: number, sec: number): void {
-    this.addDir(id * 2 + RX, size);
-    if (sec > (this.lastSec[id] ?? 0)) this.lastSec[id] = sec;
-  }
-
-  private addDir(j: number, v: number): void {
-    const n = (this.pk[j] ?? 0) + 1;
-    this.pk[j] = n;
-    this.by[j] = (this.by[j] ?? 0) + v;
-    // Welford: numerically stable running mean and sum of squared deviations
-    const mean = this.mean[j] ?? 0;
-    const delta = v - mean;
-    const m = mean + delta / n;
-    this.mean[j] = m;
-    this.m2[j] = (this.m2[j] ?? 0) + delta * (v - m);
-    if (n === 1) {
-      this.mn[j] = v;
-      this.mx[j] = v;
-    } else {
-      if (v < (this.mn[j] ?? 0)) this.mn[j] = v;
-      if (v > (this.mx[j] ?? 0)) this.mx[j] = v;
+  /**
+   * Fold `count` wire lengths, sizes[start .. start + count), into host id's size
+   * statistics in direction d (TX or RX): Welford mean and variance, min, max, histogram.
+   * Called a host at a time, so its record and histogram stay in cache for the batch.
+   */
+  addSizes(id: number, d: number, sizes: Uint32Array, start: number, count: number): void {
+    if (count === 0) return;
+    const r = this.rec;
+    const o = id * STRIDE + d;
+    this.reserve(o, count);
+    // The batch's own count, mean, squared deviations, min and max (two passes over a few
+    // cached values, no division per value), merged into the running ones by the
+    // parallel-variance formula (Chan, Golub, LeVeque): as stable as Welford per value.
+    const e = start + count;
+    let sum = 0;
+    let bmin = Infinity;
+    let bmax = -Infinity;
+    for (let i = start; i < e; i++) {
+      const v = sizes[i] ?? 0;
+      sum += v;
+      if (v < bmin) bmin = v;
+      if (v > bmax) bmax = v;
     }
-    this.histAdd(j, v);
-  }
-
-  private histAdd(j: number, v: number): void {
-    let off = this.hOff[j] ?? -1;
-    const pool = this.pool;
+    const bmean = sum / count;
+    let bm2 = 0;
+    for (let i = start; i < e; i++) {
+      const dv = (sizes[i] ?? 0) - bmean;
+      bm2 += dv * dv;
+    }
+    const na = r[o + SN] ?? 0;
+    const n = na + count;
+    let mean = bmean;
+    let m2 = bm2;
+    let min = bmin;
+    let max = bmax;
+    if (na > 0) {
+      const ma = r[o + MEAN] ?? 0;
+      const delta = bmean - ma;
+      mean = ma + (delta * count) / n;
+      m2 = (r[o + M2] ?? 0) + bm2 + (delta * delta * na * count) / n;
+      min = Math.min(min, r[o + MIN] ?? 0);
+      max = Math.max(max, r[o + MAX] ?? 0);
+    }
+    // the histogram, kept in locals while its block stays the same (re-read after growth)
+    let off = r[o + HOFF] ?? -1;
     if (off < 0) {
-      off = pool.alloc(MIN_CLASS);
-      if (off < 0) {
-        this.folded++;
-        return;
-      }
-      this.hOff[j] = off;
-      this.hCls[j] = MIN_CLASS;
-      this.hUsed[j] = 0;
-    }
-    const key = bucketLow(v, this.hBits[j] ?? SIZE_BITS);
-    const cls = this.hCls[j] ?? MIN_CLASS;
-    const mask = (1 << cls) - 1;
-    const keys = pool.keys;
-    const counts = pool.counts;
-    for (let i = Math.imul(key, 0x9e3779b1) >>> (32 - cls); ; i = (i + 1) & mask) {
-      const c = counts[off + i] ?? 0;
-      if (c === 0) {
-        keys[off + i] = key;
-        counts[off + i] = 1;
-        const used = (this.hUsed[j] ?? 0) + 1;
-        this.hUsed[j] = used;
-        if (used * 4 > (mask + 1) * 3) this.histGrow(j);
-        return;
-      }
-      if (keys[off + i] === key) {
-        counts[off + i] = c + 1;
-        return;
+      off = this.pool.alloc(MIN_CLASS);
+      if (off >= 0) {
+        r[o + HOFF] = off;
+        r[o + HMETA] = (((r[o + HMETA] ?? 0) | 0) & 0xff00) | MIN_CLASS; // keep bits; used 0
       }
     }
+    if (off < 0) this.folded += count;
+    let meta = (r[o + HMETA] ?? 0) | 0;
+    let data = this.pool.data;
+    for (let i = start; i < e && off >= 0; i++) {
+      const v = sizes[i] ?? 0;
+      const cls = meta & 0xff;
+      const key = bucketLow(v, (meta >> 8) & 0xff);
+      const mask = (1 << cls) - 1;
+      for (let j = Math.imul(key, 0x9e3779b1) >>> (32 - cls); ; j = (j + 1) & mask) {
+        const p = 2 * (off + j);
+        const c = data[p + 1] ?? 0;
+        if (c === 0) {
+          data[p] = key;
+          data[p + 1] = 1;
+          meta += 65536;
+          if ((meta >> 16) * 4 > (mask + 1) * 3) {
+            r[o + HMETA] = meta;
+            this.histGrow(o);
+            off = r[o + HOFF] ?? -1;
+            meta = (r[o + HMETA] ?? 0) | 0;
+            data = this.pool.data;
+          }
+          break;
+        }
+        if (data[p] === key) {
+          data[p + 1] = c + 1;
+          break;
+        }
+      }
+    }
+    r[o + SN] = n;
+    r[o + MEAN] = mean;
+    r[o + M2] = m2;
+    r[o + MIN] = min;
+    r[o + MAX] = max;
+    if (off >= 0) r[o + HMETA] = meta;
   }
 
-  /** A histogram is 3/4 full: move it to a block twice the size, or lose a bit of precision. */
-  private histGrow(j: number): void {
-    const cls = this.hCls[j] ?? MIN_CLASS;
+  /** A pending size at fold position pos for id belongs to its current occupant. */
+  owns(id: number, pos: number): boolean {
+    return this.index.fam[id] !== 0 && pos >= (this.since[id] ?? 0);
+  }
+
+  /**
+   * About to add up to `more` values: grow the histogram once to a block that can take
+   * them (values are few distinct sizes, so at most what the precision allows), instead
+   * of doubling step by step.
+   */
+  private reserve(o: number, more: number): void {
+    const r = this.rec;
+    const meta = (r[o + HMETA] ?? 0) | 0;
+    const off = r[o + HOFF] ?? -1;
+    if (off < 0) return;
+    const cls = meta & 0xff;
+    const used = meta >> 16;
+    // distinct buckets possible at 7 bits over real frame sizes: a few hundred at most
+    const want = Math.ceil((Math.min(used + more, 384) * 4) / 3);
+    let target = cls;
+    while (target < MAX_CLASS && 1 << target < want) target++;
+    if (target <= cls + 1) return;
+    const nOff = this.pool.alloc(target);
+    if (nOff >= 0) this.rehash(o, nOff, target, (meta >> 8) & 0xff);
+  }
+
+  /** A histogram is 3/4 full: a block twice the size, else one bit less precision in place. */
+  private histGrow(o: number): void {
+    const r = this.rec;
+    const meta = r[o + HMETA] ?? 0;
+    const cls = meta % 256;
+    let bits = Math.floor(meta / 256) % 256;
     if (cls < MAX_CLASS) {
       const off = this.pool.alloc(cls + 1);
       if (off >= 0) {
-        this.rehash(j, off, cls + 1, this.hBits[j] ?? SIZE_BITS);
+        this.rehash(o, off, cls + 1, bits);
         return;
       }
     }
-    // No bigger block (largest size, or memory limit): coarser buckets in the same block.
-    let bits = this.hBits[j] ?? SIZE_BITS;
-    const size = 1 << cls;
-    do {
-      if (bits === 0) break;
+    while (bits > 0) {
       bits--;
-      this.rehash(j, this.hOff[j] ?? 0, cls, bits);
-    } while ((this.hUsed[j] ?? 0) * 4 > size * 3);
+      this.rehash(o, r[o + HOFF] ?? 0, cls, bits);
+      if (Math.floor((r[o + HMETA] ?? 0) / 65536) * 4 <= (1 << cls) * 3) return;
+    }
+    this.folded++;
   }
 
-  /** Re-insert the pairs of histogram j into block `off` of class `cls` at `bits` precision. */
-  private rehash(j: number, off: number, cls: number, bits: number): void {
+  /** Re-insert histogram o's pairs into block `off` of class `cls` at `bits` precision. */
+  private rehash(o: number, off: number, cls: number, bits: number): void {
+    const r = this.rec;
     const pool = this.pool;
-    const oldOff = this.hOff[j] ?? 0;
-    const oldCls = this.hCls[j] ?? MIN_CLASS;
+    const oldOff = r[o + HOFF] ?? 0;
+    const oldCls = (r[o + HMETA] ?? 0) % 256;
     let n = 0;
-    for (let i = oldOff, e = oldOff + (1 << oldCls); i < e; i++) {
-      const c = pool.counts[i] ?? 0;
+    let data = pool.data;
+    for (let i = 2 * oldOff, e = 2 * (oldOff + (1 << oldCls)); i < e; i += 2) {
+      const c = data[i + 1] ?? 0;
       if (c === 0) continue;
-      scratchKeys[n] = pool.keys[i] ?? 0;
-      scratchCounts[n] = c;
+      scratch[2 * n] = data[i] ?? 0;
+      scratch[2 * n + 1] = c;
       n++;
     }
-    if (off === oldOff) pool.counts.fill(0, off, off + (1 << cls));
+    if (off === oldOff) data.fill(0, 2 * off, 2 * (off + (1 << cls)));
     else pool.release(oldOff, oldCls);
-    const keys = pool.keys;
-    const counts = pool.counts;
+    data = pool.data;
     const mask = (1 << cls) - 1;
     let used = 0;
     for (let k = 0; k < n; k++) {
-      const key = bucketLow(scratchKeys[k] ?? 0, bits);
-      const add = scratchCounts[k] ?? 0;
+      const key = bucketLow(scratch[2 * k] ?? 0, bits);
+      const add = scratch[2 * k + 1] ?? 0;
       for (let i = Math.imul(key, 0x9e3779b1) >>> (32 - cls); ; i = (i + 1) & mask) {
-        const c = counts[off + i] ?? 0;
+        const p = 2 * (off + i);
+        const c = data[p + 1] ?? 0;
         if (c === 0) {
-          keys[off + i] = key;
-          counts[off + i] = add;
+          data[p] = key;
+          data[p + 1] = add;
           used++;
           break;
         }
-        if (keys[off + i] === key) {
-          counts[off + i] = c + add;
+        if (data[p] === key) {
+          data[p + 1] = c + add;
           break;
         }
       }
     }
-    if (used * 4 > (mask + 1) * 3 && bits === 0) this.folded++;
-    this.hOff[j] = off;
-    this.hCls[j] = cls;
-    this.hBits[j] = bits;
-    this.hUsed[j] = used;
-  }
-
-  /** Ids of hosts in use, for iteration: ids < end() with fam[id] !== 0. */
-  end(): number {
-    return this.nextId;
+    r[o + HOFF] = off;
+    r[o + HMETA] = cls + 256 * bits + 65536 * used;
   }
 
   bytesOf(id: number): number {
-    return (this.by[id * 2] ?? 0) + (this.by[id * 2 + 1] ?? 0);
+    return (this.hot[id * HOT + 1] ?? 0) + (this.hot[id * HOT + 3] ?? 0);
   }
 
   addressOf(id: number): string {
-    if (this.fam[id] === 4) return formatIpv4(this.w3[id] ?? 0);
-    return formatIpv6(this.w0[id] ?? 0, this.w1[id] ?? 0, this.w2[id] ?? 0, this.w3[id] ?? 0);
+    const ix = this.index;
+    if (ix.fam[id] === 4) return formatIpv4(ix.w3[id] ?? 0);
+    return formatIpv6(ix.w0[id] ?? 0, ix.w1[id] ?? 0, ix.w2[id] ?? 0, ix.w3[id] ?? 0);
   }
 
-  /** The top `limit` hosts by bytes (tx + rx), largest first; ties by address order of ids. */
+  /** The top `limit` hosts by bytes (tx + rx), largest first, ties by id. */
   top(limit: number): number[] {
-    const end = this.nextId;
-    if (limit >= this.count) {
-      const all: number[] = [];
-      for (let id = 0; id < end; id++) if (this.fam[id] !== 0) all.push(id);
-      return all.sort((a, b) => this.bytesOf(b) - this.bytesOf(a) || a - b);
-    }
-    // small selection: keep the best `limit` in a sorted array
-    const best: number[] = [];
-    let floor = -1;
-    for (let id = 0; id < end; id++) {
-      if (this.fam[id] === 0) continue;
-      const v = this.bytesOf(id);
-      if (best.length === limit && v <= floor) continue;
-      let k = best.length;
-      while (k > 0 && this.bytesOf(best[k - 1] ?? 0) < v) k--;
-      best.splice(k, 0, id);
-      if (best.length > limit) best.pop();
-      if (best.length === limit) floor = this.bytesOf(best[limit - 1] ?? 0);
-    }
-    return best;
+    return topIds(this.index, limit, (id) => this.bytesOf(id));
   }
 
   hostStats(id: number): HostStats {
-    return { addr: this.addressOf(id), tx: this.dirStats(id * 2 + TX), rx: this.dirStats(id * 2 + RX) };
+    return { addr: this.addressOf(id), tx: this.dirStats(id, TX), rx: this.dirStats(id, RX) };
   }
 
-  private dirStats(j: number): DirectionStats {
-    const n = this.pk[j] ?? 0;
-    return { packets: n, bytes: this.by[j] ?? 0, size: n === 0 ? null : this.sizeStats(j, n) };
+  private dirStats(id: number, d: number): DirectionStats {
+    const h = id * HOT + (d === TX ? 0 : 2);
+    const n = this.hot[h] ?? 0;
+    return { packets: n, bytes: this.hot[h + 1] ?? 0, size: n === 0 ? null : this.sizeStats(id * STRIDE + d, n) };
   }
 
-  private sizeStats(j: number, n: number): SizeStats {
-    const min = this.mn[j] ?? 0;
-    const max = this.mx[j] ?? 0;
-    const p = this.percentiles(j, n, min, max);
+  private sizeStats(o: number, packets: number): SizeStats | null {
+    const r = this.rec;
+    // Sizes not folded yet (snapshot mid-second) are not in the statistics.
+    const n = r[o + SN] ?? 0;
+    if (n === 0 || packets === 0) return null;
+    const min = r[o + MIN] ?? 0;
+    const max = r[o + MAX] ?? 0;
+    const p = this.percentiles(o, n, min, max);
     return {
       count: n,
-      mean: this.mean[j] ?? 0,
-      stdev: Math.sqrt((this.m2[j] ?? 0) / n),
+      mean: r[o + MEAN] ?? 0,
+      stdev: Math.sqrt((r[o + M2] ?? 0) / n),
       min,
       max,
       p50: p[0] ?? min,
@@ -506,24 +415,31 @@ export class HostTable {
   }
 
   /** Nearest-rank p50, p95, p99 from the histogram: bucket midpoints clamped to [min, max]. */
-  private percentiles(j: number, n: number, min: number, max: number): number[] {
-    const off = this.hOff[j] ?? -1;
+  private percentiles(o: number, n: number, min: number, max: number): number[] {
+    const r = this.rec;
+    const off = r[o + HOFF] ?? -1;
     if (off < 0 || min === max) return [min, min, min];
-    const pool = this.pool;
+    const meta = r[o + HMETA] ?? 0;
+    const cls = meta % 256;
+    const bits = Math.floor(meta / 256) % 256;
+    const data = this.pool.data;
     const pairs: [number, number][] = [];
     let total = 0;
-    for (let i = off, e = off + (1 << (this.hCls[j] ?? MIN_CLASS)); i < e; i++) {
-      const c = pool.counts[i] ?? 0;
+    for (let i = 2 * off, e = 2 * (off + (1 << cls)); i < e; i += 2) {
+      const c = data[i + 1] ?? 0;
       if (c > 0) {
-        pairs.push([pool.keys[i] ?? 0, c]);
+        pairs.push([data[i] ?? 0, c]);
         total += c;
       }
     }
     pairs.sort((a, b) => a[0] - b[0]);
-    const bits = this.hBits[j] ?? SIZE_BITS;
-    // Counts may fall short of n only if histogram memory ran out (then ranks scale).
+    // Counts fall short of n only if histogram memory ran out; ranks then scale.
     const scale = total > 0 ? total / n : 1;
     return [50, 95, 99].map((pct) => {
+      const exactRank = Math.max(1, Math.ceil((pct / 100) * n));
+      // the smallest and the largest values are known exactly
+      if (exactRank === n) return max;
+      if (exactRank === 1) return min;
       const rank = Math.max(1, Math.ceil((pct / 100) * n * scale));
       let cum = 0;
       for (const [low, c] of pairs) {
@@ -538,19 +454,30 @@ export class HostTable {
     });
   }
 
-  /** Empty the table (per-second tables, at the start of each second). */
-  clear(): void {
-    this.index.fill(-1);
-    for (let id = 0; id < this.nextId; id++) this.fam[id] = 0;
-    this.nextId = 0;
-    this.freeTop = 0;
-    this.count = 0;
-    this.refused = 0;
-    this.pool.reset();
-  }
-
-  /** Approximate bytes held (for memory reporting). */
   get bytes(): number {
-    return this.cap * (1 + 4 * 6 + 8 * 2 + 4) + this.cap * 2 * (8 * 6 + 4 + 1 + 1 + 2) + this.index.byteLength + this.pool.bytes;
+    return this.index.bytes + this.rec.byteLength + this.hot.byteLength + this.lastSec.byteLength * 3 + this.pool.bytes;
   }
+}
+
+/** Ids of the `limit` largest by value (Infinity: all), largest first, ties by id. */
+export function topIds(ix: AddressIndex, limit: number, value: (id: number) => number): number[] {
+  const end = ix.end;
+  if (limit >= ix.count) {
+    const all: number[] = [];
+    for (let id = 0; id < end; id++) if (ix.fam[id] !== 0) all.push(id);
+    return all.sort((a, b) => value(b) - value(a) || a - b);
+  }
+  const best: number[] = [];
+  let floor = -1;
+  for (let id = 0; id < end; id++) {
+    if (ix.fam[id] === 0) continue;
+    const v = value(id);
+    if (best.length === limit && v <= floor) continue;
+    let k = best.length;
+    while (k > 0 && value(best[k - 1] ?? 0) < v) k--;
+    best.splice(k, 0, id);
+    if (best.length > limit) best.pop();
+    if (best.length === limit) floor = value(best[limit - 1] ?? 0);
+  }
+  return best;
 }

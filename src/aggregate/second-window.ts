@@ -1,12 +1,14 @@
-// One open epoch second: totals, protocol and anomaly counters, and its own host table.
-// Windows are recycled, so an open second costs no allocation once the run is warm.
+// One open epoch second. Per packet it counts totals, protocols, anomalies and, for each
+// host (by cumulative host id), tx/rx packets and bytes, and appends (source, destination,
+// wire length) to a log. When it closes the aggregator adds its counts to the cumulative
+// table, takes its top hosts with exact size statistics from the log, and hands the log
+// on for the deferred size folding. Windows are recycled; their arrays grow with the table.
 
 import { ANOMALY_COUNT } from '../decode/packet.js';
-import { HostTable } from './host-table.js';
 import { PROTO_SLOTS } from './protocols.js';
 
-/** New hosts whose addresses a summary lists (the count is always exact). */
-export const MAX_NEW_HOST_ADDRS = 100;
+/** Log entries kept for one second before they are handed on early (12 bytes each). */
+export const LOG_SPILL_PACKETS = 1_000_000;
 
 export class SecondWindow {
   sec = 0;
@@ -15,14 +17,41 @@ export class SecondWindow {
   captured = 0;
   late = 0;
   newHosts = 0;
+  /** Packets with a host that could not be tracked (the host table was full of active hosts). */
+  untracked = 0;
+  /** Part of the log was handed on early: top-host size statistics cover the rest. */
+  spilled = false;
   readonly proto = new Float64Array(PROTO_SLOTS);
   readonly anomalies = new Float64Array(ANOMALY_COUNT);
-  readonly hosts: HostTable;
-  /** fam, w0, w1, w2, w3 of up to MAX_NEW_HOST_ADDRS new hosts. */
-  readonly newAddrs = new Uint32Array(MAX_NEW_HOST_ADDRS * 5);
+  /** mark[id] === epoch: host id has traffic in this second */
+  private mark: Int32Array;
+  private epoch = 0;
+  /** per host id: tx packets, tx bytes, rx packets, rx bytes (valid when marked) */
+  cnt: Float64Array;
+  /** ids of the hosts with traffic in this second */
+  active: Int32Array;
+  activeLen = 0;
+  /** per packet: source id + 1, destination id + 1 (0: not tracked), wire length */
+  log: Uint32Array;
+  logLen = 0;
+  newHostAddrs: string[] = [];
 
-  constructor(maxHosts: number, histogramPairs: number) {
-    this.hosts = new HostTable({ maxHosts, evict: false, histogramPairs, initialHosts: 256 });
+  constructor(cap: number) {
+    this.mark = new Int32Array(cap);
+    this.cnt = new Float64Array(cap * 4);
+    this.active = new Int32Array(Math.min(cap, 1024));
+    this.log = new Uint32Array(3 * 4096);
+  }
+
+  /** The host table grew to `cap` ids. */
+  grow(cap: number): void {
+    if (cap <= this.mark.length) return;
+    const m = new Int32Array(cap);
+    m.set(this.mark);
+    this.mark = m;
+    const c = new Float64Array(cap * 4);
+    c.set(this.cnt);
+    this.cnt = c;
   }
 
   reset(sec: number): void {
@@ -32,20 +61,68 @@ export class SecondWindow {
     this.captured = 0;
     this.late = 0;
     this.newHosts = 0;
+    this.untracked = 0;
+    this.spilled = false;
     this.proto.fill(0);
     this.anomalies.fill(0);
-    this.hosts.clear();
+    this.epoch++;
+    this.activeLen = 0;
+    this.logLen = 0;
+    this.newHostAddrs = [];
   }
 
-  noteNewHost(fam: number, w0: number, w1: number, w2: number, w3: number): void {
-    const i = this.newHosts++;
-    if (i < MAX_NEW_HOST_ADDRS) {
-      const a = this.newAddrs;
-      a[i * 5] = fam;
-      a[i * 5 + 1] = w0;
-      a[i * 5 + 2] = w1;
-      a[i * 5 + 3] = w2;
-      a[i * 5 + 4] = w3;
+  isActive(id: number): boolean {
+    return this.mark[id] === this.epoch;
+  }
+
+  private touch(id: number): void {
+    if (this.mark[id] === this.epoch) return;
+    this.mark[id] = this.epoch;
+    const c = this.cnt;
+    c[id * 4] = 0;
+    c[id * 4 + 1] = 0;
+    c[id * 4 + 2] = 0;
+    c[id * 4 + 3] = 0;
+    if (this.activeLen === this.active.length) {
+      const a = new Int32Array(this.active.length * 2);
+      a.set(this.active);
+      this.active = a;
     }
+    this.active[this.activeLen++] = id;
+  }
+
+  /**
+   * Count an IP packet between two hosts (ids, -1 when a host is not tracked). Returns
+   * false when the log is full and must be handed on before the next packet.
+   */
+  addHosts(src: number, dst: number, wire: number): boolean {
+    const c = this.cnt;
+    if (src >= 0) {
+      this.touch(src);
+      c[src * 4] = (c[src * 4] ?? 0) + 1;
+      c[src * 4 + 1] = (c[src * 4 + 1] ?? 0) + wire;
+    }
+    if (dst >= 0) {
+      this.touch(dst);
+      c[dst * 4 + 2] = (c[dst * 4 + 2] ?? 0) + 1;
+      c[dst * 4 + 3] = (c[dst * 4 + 3] ?? 0) + wire;
+    }
+    if (src < 0 || dst < 0) this.untracked++;
+    let n = this.logLen;
+    if (n + 3 > this.log.length) {
+      const l = new Uint32Array(this.log.length * 2);
+      l.set(this.log);
+      this.log = l;
+    }
+    const log = this.log;
+    log[n++] = src + 1;
+    log[n++] = dst + 1;
+    log[n++] = wire;
+    this.logLen = n;
+    return n < 3 * LOG_SPILL_PACKETS;
+  }
+
+  bytesOf(id: number): number {
+    return (this.cnt[id * 4 + 1] ?? 0) + (this.cnt[id * 4 + 3] ?? 0);
   }
 }

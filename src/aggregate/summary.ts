@@ -97,6 +97,8 @@ export interface Report {
   /** Hosts in the table at the end (before the top-N cut). */
   hostsTracked: number;
   evictedHosts: number;
+  /** IP packets whose hosts were not tracked because a second's host index was full. */
+  untrackedPackets: number;
   anomalies: Record<string, number>;
   late: number;
   gaps: number;

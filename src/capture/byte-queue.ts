@@ -59,6 +59,22 @@ export class ByteQueue {
     return true;
   }
 
+  /**
+   * Continue in another buffer whose bytes [at + available, end) are the next input: the
+   * unconsumed bytes are copied in front of them, at [at, at + available). Returns the
+   * buffer given up (nothing may still point into it: frames are borrowed per call).
+   */
+  adopt(buf: Uint8Array, at: number, end: number): Uint8Array {
+    const old = this.buf;
+    buf.set(old.subarray(this.start, this.end), at);
+    this.base += this.start - at;
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.start = at;
+    this.end = end;
+    return old;
+  }
+
   /** Copy a chunk that arrived from a stream; grows as needed. */
   push(chunk: Uint8Array): boolean {
     if (!this.reserve(chunk.length)) return false;

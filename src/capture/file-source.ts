@@ -35,33 +35,64 @@ const DEFAULT_CHUNK = 4 * 1024 * 1024;
 
 /** Something bytes come from: fill() appends to the queue, false at end of input. */
 interface ChunkInput {
+  /** Append more input to the queue (at least one byte); false at the end of input. */
   fill(q: ByteQueue, want: number): Promise<boolean>;
   close(): Promise<void>;
   /** Bytes consumed from the underlying file (compressed bytes for compressed input). */
   rawBytes(): number;
 }
 
+/** Room kept in front of each chunk so a record cut by the chunk's start moves for free. */
+const HEADROOM = 1 << 18;
+
+/**
+ * A plain file, read ahead: while the parser works on one chunk the thread pool already
+ * reads the next into a second buffer, which the queue then adopts (copying only the
+ * partial record left at the end of the old one). The old buffer takes the next read.
+ */
 class FileInput implements ChunkInput {
   private pos = 0;
-  constructor(private readonly fh: FileHandle, private readonly chunk: number, private readonly subject: string) {}
-  async fill(q: ByteQueue, want: number): Promise<boolean> {
-    if (!q.reserve(Math.max(want, Math.min(this.chunk, 65536)))) throw tooBig(this.subject, q);
-    // Read as much as fits, up to the chunk size, straight into the parser's buffer.
-    let room = q.freeTail;
-    if (room < want) room = want;
-    const len = Math.min(room, Math.max(this.chunk, want), q.freeTail);
-    let r;
+  private spare: Uint8Array;
+  private pending: Promise<number> | null = null;
+  private eof = false;
+  constructor(private readonly fh: FileHandle, private readonly chunk: number, private readonly subject: string) {
+    this.spare = new Uint8Array(HEADROOM + chunk);
+  }
+  private readAhead(): void {
+    const buf = this.spare;
+    this.pending = this.fh.read(buf, HEADROOM, buf.length - HEADROOM, this.pos).then((r) => r.bytesRead);
+  }
+  async fill(q: ByteQueue): Promise<boolean> {
+    if (this.eof) return false;
+    if (this.pending === null) this.readAhead();
+    let n: number;
     try {
-      r = await this.fh.read(q.buf, q.end, len, this.pos);
+      n = await (this.pending ?? Promise.resolve(0));
     } catch (e) {
       throw readError(this.subject, e);
+    } finally {
+      this.pending = null;
     }
-    if (r.bytesRead === 0) return false;
-    this.pos += r.bytesRead;
-    q.end += r.bytesRead;
+    if (n === 0) {
+      this.eof = true;
+      return false;
+    }
+    this.pos += n;
+    const buf = this.spare;
+    const live = q.available;
+    if (live <= HEADROOM) {
+      const old = q.adopt(buf, HEADROOM - live, HEADROOM + n);
+      this.spare = old.length === buf.length ? old : new Uint8Array(HEADROOM + this.chunk);
+    } else if (!q.push(buf.subarray(HEADROOM, HEADROOM + n))) {
+      // a record longer than the headroom grows the queue instead (pcapng blocks up to 16 MiB)
+      throw tooBig(this.subject, q);
+    }
+    this.readAhead();
     return true;
   }
   async close(): Promise<void> {
+    await this.pending?.catch(() => 0);
+    this.pending = null;
     await this.fh.close().catch(() => undefined);
   }
   rawBytes(): number {

@@ -1,22 +1,44 @@
 #!/usr/bin/env node
 // netpulse command line: one file per command; this file only assembles them and turns
-// every failure into one line on stderr and a documented exit status.
+// every failure into one line on stderr and a documented exit status. A command's module
+// is loaded only when that command runs (or for the full --help): start-up is part of
+// every replay's time.
 
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerReplay } from './replay.js';
 import { reportFatal } from './exit.js';
+
+type Register = (program: Command) => void;
+
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  replay: async () => (await import('./replay.js')).registerReplay,
+  live: async () => (await import('./live.js')).registerLive,
+  devices: async () => (await import('./devices.js')).registerDevices,
+  synth: async () => (await import('./synth.js')).registerSynth,
+  watch: async () => (await import('./watch.js')).registerWatch,
+};
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 const program = new Command();
 program
   .name('netpulse')
   .description('Live packet-capture traffic analyzer: per-second rates, per-host statistics, alerts, a WebSocket feed.')
-  .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+  .version(version(), '-V, --version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-registerReplay(program);
-
 try {
+  const named = COMMANDS[process.argv[2] ?? ''];
+  // one command named: load only it; otherwise (help, typos) load all so help lists them
+  for (const load of named ? [named] : Object.values(COMMANDS)) (await load())(program);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

@@ -4,10 +4,11 @@
 import type { Command } from 'commander';
 import { FileSource } from '../capture/file-source.js';
 import { DEFAULTS, parseSpeed } from '../config.js';
+import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
 import { runCommand } from './run-analysis.js';
 
-interface ReplayCliOptions extends CommonCliOptions {
+interface ReplayCliOptions extends CommonCliOptions, FeedCliOptions {
   speed: string;
 }
 
@@ -18,6 +19,7 @@ export function registerReplay(program: Command): void {
     .argument('<files...>', 'capture files read one after another as one capture; "-" reads stdin')
     .option('--speed <max|realtime|N>', 'pace by packet time: max (as fast as possible), realtime, or N times real time', 'max');
   addAnalysisOptions(cmd, false);
+  addFeedOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -27,6 +29,7 @@ Examples:
   netpulse replay big.pcap --hosts all --json > out.ndjson
   tcpdump -i eth0 -w - | netpulse replay - --speed realtime
   netpulse replay demo.pcapng --speed 10              ten times real time, a line per second
+  netpulse replay demo.pcapng --speed realtime --serve 8080   dashboard on http://127.0.0.1:8080/
 
 Seconds are epoch-aligned (floor of the packet time); bytes are wire lengths; a host is the
 outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.maxGapSeconds} s, --reorder ${DEFAULTS.reorderSeconds} s.`,
@@ -35,6 +38,7 @@ outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.max
     const speed = parseSpeed(opts.speed);
     const common = commonFromOptions(opts);
     common.shown.speed = speed;
+    const feed = feedConfigFromOptions(opts);
     const source = new FileSource({
       files,
       speed,
@@ -46,6 +50,8 @@ outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.max
       live: false,
       paced: speed !== 'max',
       formats: () => source.formats,
+      // loaded only when asked for: the feed (ws and all) costs ~60 ms of start-up
+      ...(feed === null ? {} : { startFeed: async (a) => (await import('../feed/server.js')).startFeed(feed, a) }),
     });
   });
 }

@@ -44,7 +44,8 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   let ndjson: NdjsonSink | null = null;
   if (o.common.json) {
     const types: MessageType[] = ['summary', 'gap', 'alert', 'report'];
-    if (o.live) types.push('stats');
+    // A live run also says how it is doing and why it ended (count, duration, signal).
+    if (o.live) types.push('stats', 'end');
     ndjson = new NdjsonSink(stdout, types, o.paced);
     sinks.push(ndjson);
   } else if (o.paced) {

@@ -14,7 +14,7 @@ import { ETHERTYPE, IPPROTO, LINKTYPE } from './linktype.js';
 import { decodeLoop, decodeNull } from './loopback.js';
 import { decodeMpls } from './mpls.js';
 import { decodeNflog } from './nflog.js';
-import { resetDecodedPacket, type DecodedPacket } from './packet.js';
+import { ANOMALY, RAN_OUT, resetDecodedPacket, type DecodedPacket } from './packet.js';
 import { decodeChdlc, decodePpp, decodePppoeSession } from './ppp.js';
 import { decodeRawIp } from './raw.js';
 import { decodeSctp } from './sctp.js';
@@ -79,4 +79,5 @@ export function supportedLinktypes(): number[] {
 export function decodeFrame(f: Frame, out: DecodedPacket): void {
   resetDecodedPacket(out);
   dispatchLinktype(f.linktype, f.bytes, f.offset, f.offset + f.caplen, out);
+  if (out.anomaly !== 0 && f.caplen < f.wirelen && RAN_OUT[out.anomaly] === true) out.anomaly = ANOMALY.snaplen_truncated;
 }

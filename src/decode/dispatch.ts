@@ -24,7 +24,13 @@ export function setLlcDecoder(d: LayerDecoder): void {
 
 export function dispatchEthertype(type: number, b: Uint8Array, off: number, end: number, out: DecodedPacket): void {
   if (type < 0x0600) {
-    llcDecoder(b, off, end, out);
+    // an IEEE 802.3 length: the LLC data is that long, and what follows it is padding
+    let llcEnd = off + type;
+    if (llcEnd > end) {
+      weird(out, ANOMALY.truncated_8023_payload);
+      llcEnd = end;
+    }
+    llcDecoder(b, off, llcEnd, out);
     return;
   }
   const d = ETHERTYPE_DECODERS[type];

@@ -8,6 +8,11 @@ import { decodeLlc } from './ethernet.js';
 import { ANOMALY, LAYER, NONIP, type DecodedPacket } from './packet.js';
 
 export function decodeIeee80211(b: Uint8Array, off: number, end: number, out: DecodedPacket): void {
+  decodeDataFrame(b, off, end, out, false);
+}
+
+/** `pad`: the header is padded to a multiple of 4 bytes (radiotap's "data pad" flag). */
+function decodeDataFrame(b: Uint8Array, off: number, end: number, out: DecodedPacket, pad: boolean): void {
   if (end - off < 2) {
     weird(out, ANOMALY.truncated_80211_header);
     out.nonIp = NONIP.other;
@@ -29,6 +34,7 @@ export function decodeIeee80211(b: Uint8Array, off: number, end: number, out: De
     hdr += 2; // QoS control
     if ((fc1 & 0x80) !== 0) hdr += 4; // HT control
   }
+  if (pad) hdr = (hdr + 3) & ~3;
   if (end - off < hdr) {
     weird(out, ANOMALY.truncated_80211_header);
     out.nonIp = NONIP.other;
@@ -49,7 +55,27 @@ export function decodeRadiotap(b: Uint8Array, off: number, end: number, out: Dec
     out.nonIp = NONIP.other;
     return;
   }
-  decodeIeee80211(b, off + len, end, out);
+  decodeDataFrame(b, off + len, end, out, radiotapDataPad(b, off, off + len));
+}
+
+/** Radiotap Flags bit 0x20: padding between the 802.11 header and its payload. */
+const RADIOTAP_FLAG_DATAPAD = 0x20;
+
+/**
+ * The "data pad" bit of radiotap's Flags field (radiotap.org: field 1, after the presence
+ * bitmaps, which chain while bit 31 is set, and TSFT, field 0: 8 bytes aligned to 8).
+ * [off, hend) is the radiotap header, at least 8 bytes.
+ */
+function radiotapDataPad(b: Uint8Array, off: number, hend: number): boolean {
+  const present = u32le(b, off + 4);
+  let p = off + 8;
+  for (let w = present; (w & 0x80000000) !== 0; p += 4) {
+    if (hend - p < 4) return false;
+    w = u32le(b, p);
+  }
+  if ((present & 2) === 0) return false;
+  if ((present & 1) !== 0) p = off + ((p - off + 7) & ~7) + 8;
+  return p < hend && (u8(b, p) & RADIOTAP_FLAG_DATAPAD) !== 0;
 }
 
 /** PPI (per-packet information): a header naming the link type of what follows. */

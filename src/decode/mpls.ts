@@ -33,6 +33,8 @@ export function decodeMpls(b: Uint8Array, off: number, end: number, out: Decoded
     if (bottom) break;
   }
   if (p >= end) {
+    // the bottom of the stack promises a payload
+    weird(out, ANOMALY.truncated_mpls_payload);
     out.nonIp = NONIP.other;
     return;
   }
@@ -44,8 +46,12 @@ export function decodeMpls(b: Uint8Array, off: number, end: number, out: Decoded
       decodeIpv6(b, p, end, out);
       return;
     case 0:
-      if (end - p >= 4 + 14) decodeEthernet(b, p + 4, end, out);
-      else out.nonIp = NONIP.other;
+      // the 4-byte control word, then the customer's frame (whose decoder checks its header)
+      if (end - p >= 4) decodeEthernet(b, p + 4, end, out);
+      else {
+        weird(out, ANOMALY.truncated_mpls_payload);
+        out.nonIp = NONIP.other;
+      }
       return;
     default:
       out.nonIp = NONIP.other;

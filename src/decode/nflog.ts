@@ -45,11 +45,15 @@ export function decodeNflog(b: Uint8Array, off: number, end: number, out: Decode
       return;
     }
     if (p + len > end) {
-      weird(out, ANOMALY.bad_nflog_tlv);
+      // the TLV runs past the captured bytes: they ran out (a snapshot length, or a cut)
+      weird(out, ANOMALY.truncated_nflog);
       out.nonIp = NONIP.other;
       return;
     }
     p += (len + 3) & ~3;
   }
+  // Ending exactly after a TLV is a whole record without payload (copy range 0); ending
+  // inside a TLV header or its padding is a cut.
+  if (end - p < 4 && p !== end) weird(out, ANOMALY.truncated_nflog);
   out.nonIp = NONIP.other;
 }

@@ -36,7 +36,24 @@ export const ANOMALY = {
   truncated_llc_header: 30,
   truncated_vntag_header: 31,
   truncated_sll_header: 32,
+  /** The frame ran out inside a header or payload because the capture's snapshot length cut it
+   *  (captured length < wire length): expected, not bad bytes, and counted under this one name. */
+  snaplen_truncated: 33,
+  // added with the decoder tests (test/decode): cuts the decoders did not see
+  truncated_arp: 34,
+  truncated_8023_payload: 35,
+  truncated_pppoe_payload: 36,
+  truncated_mpls_payload: 37,
+  truncated_sctp: 38,
 } as const;
+
+/** Anomalies that mean "the bytes ran out"; for a frame cut by the snapshot length they
+ *  become snaplen_truncated. */
+export const RAN_OUT: readonly boolean[] = (() => {
+  const r: boolean[] = [];
+  for (const [name, code] of Object.entries(ANOMALY)) r[code] = name.startsWith('truncated_');
+  return r;
+})();
 
 export type AnomalyName = keyof typeof ANOMALY;
 export type AnomalyCode = (typeof ANOMALY)[AnomalyName];

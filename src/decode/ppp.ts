@@ -31,7 +31,8 @@ function dispatchPppProtocol(proto: number, b: Uint8Array, off: number, end: num
 export function decodePpp(b: Uint8Array, off: number, end: number, out: DecodedPacket): void {
   let p = off;
   if (end - p >= 2 && u8(b, p) === 0xff && u8(b, p + 1) === 0x03) p += 2;
-  if (end - p < 1) {
+  // 0xff alone: the HDLC address without its control byte (0xff is never a protocol byte)
+  if (end - p < 1 || (end - p === 1 && u8(b, p) === 0xff)) {
     weird(out, ANOMALY.truncated_ppp_header);
     out.nonIp = NONIP.other;
     return;
@@ -61,7 +62,10 @@ export function decodePppoeSession(b: Uint8Array, off: number, end: number, out:
   }
   out.layers |= LAYER.pppoe | LAYER.ppp;
   let pend = off + 6 + u16be(b, off + 4);
-  if (pend > end || pend < off + 8) pend = end;
+  if (pend > end) {
+    weird(out, ANOMALY.truncated_pppoe_payload);
+    pend = end;
+  } else if (pend < off + 8) pend = end;
   dispatchPppProtocol(u16be(b, off + 6), b, off + 8, pend, out);
 }
 
@@ -72,5 +76,6 @@ export function decodeChdlc(b: Uint8Array, off: number, end: number, out: Decode
     out.nonIp = NONIP.other;
     return;
   }
+  out.layers |= LAYER.link;
   dispatchEthertype(u16be(b, off + 2), b, off + 4, end, out);
 }

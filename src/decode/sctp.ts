@@ -1,6 +1,8 @@
-// SCTP common header (RFC 9260): only the ports, for scan detection and services.
+// SCTP common header (RFC 9260 3.1: ports, verification tag, checksum: 12 bytes): only the
+// ports, for scan detection and services.
+import { weird } from './anomaly.js';
 import { u16be } from './bytes.js';
-import type { DecodedPacket } from './packet.js';
+import { ANOMALY, type DecodedPacket } from './packet.js';
 
 export function decodeSctp(b: Uint8Array, off: number, end: number, out: DecodedPacket): void {
   out.l4Offset = off;
@@ -8,4 +10,5 @@ export function decodeSctp(b: Uint8Array, off: number, end: number, out: Decoded
     out.srcPort = u16be(b, off);
     out.dstPort = u16be(b, off + 2);
   }
+  if (end - off < 12) weird(out, ANOMALY.truncated_sctp);
 }

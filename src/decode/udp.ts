@@ -16,7 +16,8 @@ export function decodeUdp(b: Uint8Array, off: number, end: number, out: DecodedP
   }
   out.layers |= LAYER.udp;
   const len = u16be(b, off + 4);
-  // 0 is legal for IPv6 jumbograms; anything else below the header size is not.
+  // 0 is legal for IPv6 jumbograms; anything else below the header size is not. In a first
+  // fragment the length covers the whole datagram, so it is longer than what is here.
   if (len !== 0 && len < 8) weird(out, ANOMALY.bad_udp_length);
-  else if (len > n) weird(out, ANOMALY.truncated_udp);
+  else if (len > n && (out.layers & LAYER.fragment) === 0) weird(out, ANOMALY.truncated_udp);
 }

@@ -1,0 +1,197 @@
+// `netpulse watch URL`: a terminal client of a netpulse feed (owned by the feed). It redraws
+// rates, top hosts and alerts in place, or with --json passes every message through as NDJSON.
+
+import { Option, type Command } from 'commander';
+import { AnalyzerError, EXIT } from '../errors.js';
+import { TOPICS, isTopic } from '../feed/messages.js';
+import { applyMessage, createWatchState, renderWatch, summaryLine } from '../feed/watch-view.js';
+import type { SummaryMessage } from '../schema.js';
+
+interface WatchOptions {
+  token?: string;
+  json?: boolean;
+  topics?: string;
+  hosts?: string;
+  untilEnd?: boolean;
+}
+
+/** No message or ping for this long means the server or the path to it is gone. */
+const SILENCE_MS = 75_000;
+const REDRAW_MS = 200;
+
+/** Accept ws(s)://host:port[/feed] and, for convenience, the dashboard's http(s) URL. */
+export function feedUrlFrom(input: string, topics: string | undefined, hosts: string | undefined): URL {
+  let u: URL;
+  try {
+    u = new URL(input);
+  } catch {
+    throw new AnalyzerError('ERR_BAD_OPTION', `"${input}" is not a URL; give the feed as ws://HOST:PORT/feed`);
+  }
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
+    throw new AnalyzerError('ERR_BAD_OPTION', `${input}: the feed is a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/feed`);
+  }
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/feed';
+  if (topics !== undefined) {
+    for (const t of topics.split(',')) {
+      if (!isTopic(t.trim())) throw new AnalyzerError('ERR_BAD_OPTION', `--topics: unknown topic "${t}"; topics are ${TOPICS.join(', ')}`);
+    }
+    u.searchParams.set('topics', topics);
+  }
+  if (hosts !== undefined) {
+    if (!/^\d+$/.test(hosts) || Number(hosts) > 1000) throw new AnalyzerError('ERR_BAD_OPTION', '--hosts must be a whole number from 0 to 1000');
+    u.searchParams.set('hosts', hosts);
+  }
+  return u;
+}
+
+export function registerWatch(program: Command): void {
+  program
+    .command('watch')
+    .description('watch a running netpulse feed in the terminal (or pass it through as NDJSON with --json)')
+    .argument('<url>', 'the feed, e.g. ws://127.0.0.1:8080/feed')
+    .addOption(new Option('--token <token>', 'the server\'s --token').env('NETPULSE_TOKEN'))
+    .option('--json', 'print every message as one JSON line (for jq) instead of the terminal view')
+    .option('--topics <list>', `only these message types (${TOPICS.join(',')})`)
+    .option('--hosts <n>', 'hosts per summary')
+    .option('--until-end', 'exit once the source has ended (a replay finished)')
+    .action(async (url: string, opts: WatchOptions) => {
+      process.exitCode = await watch(url, opts);
+    });
+}
+
+async function watch(input: string, opts: WatchOptions): Promise<number> {
+  const url = feedUrlFrom(input, opts.topics, opts.hosts);
+  const shown = `${url.protocol}//${url.host}${url.pathname}`;
+  const headers: Record<string, string> = {};
+  if (opts.token !== undefined && opts.token !== '') headers.Authorization = `Bearer ${opts.token}`;
+  // loaded here, not at start-up: every other command starts faster without ws
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000, maxPayload: 256 * 1024 * 1024 });
+
+  const out = process.stdout;
+  const tty = out.isTTY === true && opts.json !== true;
+  const state = createWatchState();
+  let dirty = false;
+  let lastActivity = Date.now();
+  let sawEnd = false;
+
+  const draw = (): void => {
+    if (!dirty) return;
+    dirty = false;
+    const lines = renderWatch(state, out.columns ?? 100, (out.rows ?? 40) - 1);
+    out.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[J`);
+  };
+
+  return new Promise<number>((resolve, reject) => {
+    let settled = false;
+    const timers: NodeJS.Timeout[] = [];
+    const finish = (err: AnalyzerError | null, status: number): void => {
+      if (settled) return;
+      settled = true;
+      for (const t of timers) clearInterval(t);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.stdout.off('resize', onResize);
+      if (tty) {
+        draw();
+        out.write('\x1b[?25h\x1b[?1049l');
+      }
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.terminate();
+      if (err !== null) reject(err);
+      else resolve(status);
+    };
+    const onSignal = (): void => {
+      if (tty) {
+        out.write('\x1b[?25h\x1b[?1049l');
+      }
+      ws.close(1000, 'watcher stopped');
+      finish(null, EXIT.interrupted);
+    };
+    const onResize = (): void => {
+      dirty = true;
+      draw();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    // `netpulse watch ... --json | head` closes our stdout: that is a normal way to stop.
+    out.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') finish(null, EXIT.ok);
+    });
+
+    ws.on('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      if (status === 401) {
+        finish(
+          new AnalyzerError('ERR_TOKEN_REQUIRED', `${shown}: the server wants its token; give --token TOKEN (or set NETPULSE_TOKEN)`),
+          EXIT.usage,
+        );
+      } else {
+        finish(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the server refused the feed (HTTP ${status}); check the URL and options`), EXIT.server);
+      }
+    });
+    ws.on('error', (e: NodeJS.ErrnoException) => {
+      const why =
+        e.code === 'ECONNREFUSED'
+          ? 'connection refused; is netpulse running with --serve on that port?'
+          : e.code === 'ENOTFOUND'
+            ? 'unknown host'
+            : e.message;
+      finish(new AnalyzerError('ERR_FEED_CONNECT', `cannot read the feed at ${shown}: ${why}`, { cause: e }), EXIT.server);
+    });
+    ws.on('open', () => {
+      if (tty) out.write('\x1b[?1049h\x1b[?25l\x1b[2J');
+      timers.push(
+        setInterval(() => {
+          if (Date.now() - lastActivity > SILENCE_MS) {
+            finish(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: nothing heard for ${SILENCE_MS / 1000} s; the server or the network is gone`), EXIT.server);
+          }
+        }, 5000),
+      );
+      if (tty) {
+        timers.push(setInterval(draw, REDRAW_MS));
+        process.stdout.on('resize', onResize);
+      }
+    });
+    ws.on('ping', () => {
+      lastActivity = Date.now();
+    });
+    ws.on('message', (data) => {
+      lastActivity = Date.now();
+      const text = String(data);
+      let m: unknown;
+      try {
+        m = JSON.parse(text);
+      } catch {
+        return;
+      }
+      const type = typeof m === 'object' && m !== null && 'type' in m ? m.type : undefined;
+      if (opts.json === true) out.write(`${text}\n`);
+      else {
+        applyMessage(state, m);
+        dirty = true;
+        if (!tty && type === 'summary') out.write(`${summaryLine(m as SummaryMessage)}\n`);
+      }
+      if (type === 'end' || (type === 'hello' && typeof m === 'object' && m !== null && 'end' in m && m.end !== null)) {
+        sawEnd = true;
+        if (opts.untilEnd === true) {
+          ws.close(1000, 'watcher done');
+          finish(null, EXIT.ok);
+        }
+      }
+    });
+    ws.on('close', (code, reason) => {
+      if (code === 1000 || code === 1001) finish(null, EXIT.ok);
+      else if (sawEnd) finish(null, EXIT.ok);
+      else {
+        const r = reason.toString();
+        finish(
+          new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the feed closed (code ${code}${r ? `: ${r}` : ''})`),
+          EXIT.server,
+        );
+      }
+    });
+  });
+}

@@ -1,0 +1,247 @@
+// netpulse dashboard client (owned by the feed): reads the WebSocket /feed, keeps the last
+// minutes of summaries, draws them with uPlot and fills the tables. Plain ES2020, no build.
+(function () {
+  'use strict';
+  var WINDOW = 300; // seconds of chart history (the server's hello sends up to its --feed-history)
+  var MAX_ALERT_ROWS = 200;
+
+  // The token arrives once as ?token=... and is kept for this tab only (not in the URL bar).
+  var params = new URLSearchParams(location.search);
+  var token = params.get('token');
+  if (token) {
+    sessionStorage.setItem('netpulse-token', token);
+    params.delete('token');
+    var rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+  } else {
+    token = sessionStorage.getItem('netpulse-token');
+  }
+
+  var $ = function (id) { return document.getElementById(id); };
+  var state = { xs: [], bytes: [], packets: [], protoLast: {}, protoTotal: {}, alerts: new Map(), seq: 0, source: null, ended: false };
+
+  function fmtNum(n) {
+    if (n === null || n === undefined) return 'n/a';
+    return Math.round(n).toLocaleString('en-US');
+  }
+  function fmtBytes(n) {
+    if (n === null || n === undefined) return 'n/a';
+    var units = ['B', 'kB', 'MB', 'GB', 'TB'];
+    var i = 0;
+    while (Math.abs(n) >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+    return (i === 0 ? String(Math.round(n)) : n.toFixed(n < 10 ? 2 : 1)) + ' ' + units[i];
+  }
+  function fmtTime(sec) {
+    var d = new Date(sec * 1000);
+    return d.toISOString().replace('T', ' ').replace('.000Z', 'Z');
+  }
+  function text(el, s) { if (el && el.textContent !== s) el.textContent = s; }
+  function td(s, cls) { var e = document.createElement('td'); e.textContent = s; if (cls) e.className = cls; return e; }
+
+  // ---- charts ----
+  function makeChart(el, label, color, fmt) {
+    var opts = {
+      width: Math.max(300, el.clientWidth), height: 200,
+      series: [{}, { label: label, stroke: color, fill: color + '22', width: 1.5, value: function (u, v) { return v == null ? '–' : fmt(v); } }],
+      axes: [
+        { stroke: '#7d8a99', grid: { stroke: '#243040' }, ticks: { stroke: '#243040' } },
+        { stroke: '#7d8a99', grid: { stroke: '#243040' }, ticks: { stroke: '#243040' }, size: 70, values: function (u, vals) { return vals.map(fmt); } },
+      ],
+      scales: { x: { time: true } },
+      legend: { show: true },
+    };
+    return new uPlot(opts, [[], []], el);
+  }
+  var chartBytes = makeChart($('chart-bytes'), 'bytes/s', '#4fb3ff', fmtBytes);
+  var chartPackets = makeChart($('chart-packets'), 'packets/s', '#4cd07d', fmtNum);
+  window.addEventListener('resize', function () {
+    chartBytes.setSize({ width: Math.max(300, $('chart-bytes').clientWidth), height: 200 });
+    chartPackets.setSize({ width: Math.max(300, $('chart-packets').clientWidth), height: 200 });
+  });
+
+  var redrawQueued = false;
+  function queueRedraw() {
+    if (redrawQueued) return;
+    redrawQueued = true;
+    requestAnimationFrame(function () { redrawQueued = false; redraw(); });
+  }
+  function redraw() {
+    chartBytes.setData([state.xs, state.bytes]);
+    chartPackets.setData([state.xs, state.packets]);
+    var pts = String(state.xs.length);
+    $('chart-bytes').setAttribute('data-points', pts);
+    $('chart-packets').setAttribute('data-points', pts);
+    drawProtocols();
+  }
+
+  function pushPoint(ts, bytes, packets) {
+    state.xs.push(ts); state.bytes.push(bytes); state.packets.push(packets);
+    if (state.xs.length > WINDOW) { state.xs.shift(); state.bytes.shift(); state.packets.shift(); }
+  }
+
+  // ---- messages ----
+  function onSummary(s) {
+    pushPoint(s.ts, s.bytes, s.packets);
+    state.protoLast = s.protocols;
+    for (var k in s.protocols) state.protoTotal[k] = (state.protoTotal[k] || 0) + s.protocols[k];
+    text($('h-pps'), fmtNum(s.packets));
+    text($('h-bps'), fmtBytes(s.bytes));
+    text($('h-hosts'), fmtNum(s.activeHosts));
+    text($('h-ts'), fmtTime(s.ts));
+    drawHosts(s.hosts);
+    queueRedraw();
+  }
+
+  function onGap(g) {
+    // a null point breaks the line instead of drawing a slope across the quiet stretch
+    pushPoint(g.from, null, null);
+    queueRedraw();
+  }
+
+  function onStats(st) {
+    text($('h-packets'), fmtNum(st.packets));
+    text($('h-drops'), st.dropped !== null ? fmtNum(st.dropped) : st.droppedEstimate !== null ? '~' + fmtNum(st.droppedEstimate) : 'n/a');
+    text($('h-anomalies'), fmtNum(st.anomalies));
+    text($('h-late'), fmtNum(st.late));
+    text($('h-evicted'), fmtNum(st.evictedHosts));
+    text($('h-lag'), st.eventLoopLagMs === null ? 'n/a' : st.eventLoopLagMs.toFixed(1) + ' ms');
+  }
+
+  function onAlert(a) {
+    var id = a.key + '|' + a.since;
+    state.alerts.delete(id);
+    state.alerts.set(id, a); // re-insert: newest last
+    while (state.alerts.size > MAX_ALERT_ROWS) state.alerts.delete(state.alerts.keys().next().value);
+    drawAlerts();
+  }
+
+  function onEnd(e) {
+    state.ended = true;
+    setMode();
+    text($('footer'), 'source ended (' + e.reason + (e.error ? ': ' + e.error.message : '') + '); the figures stay until the server stops');
+  }
+
+  function onHello(h) {
+    state.xs = []; state.bytes = []; state.packets = []; state.protoTotal = {}; state.protoLast = {};
+    state.alerts = new Map(); state.ended = false; state.source = h.source;
+    text($('source'), h.source.description + ' · netpulse ' + h.server.version);
+    text($('footer'), '');
+    for (var i = 0; i < h.summaries.length; i++) onSummary(h.summaries[i]);
+    for (var j = 0; j < h.alerts.length; j++) onAlert(h.alerts[j]);
+    if (h.stats) onStats(h.stats);
+    if (h.end) onEnd(h.end);
+    setMode();
+    drawAlerts();
+    queueRedraw();
+  }
+
+  function setMode() {
+    var m = !state.source ? '?' : state.source.clock === 'wall' ? 'live' : state.ended ? 'ended' : 'replay';
+    var label = m === 'ended' ? 'replay ended' : m;
+    $('mode').setAttribute('data-mode', m);
+    text($('mode'), label);
+  }
+
+  function drawHosts(hosts) {
+    var body = $('hosts').tBodies[0];
+    var rows = document.createDocumentFragment();
+    for (var i = 0; i < hosts.length; i++) {
+      var h = hosts[i];
+      // size statistics over both directions' packets: the sender side when it sent, else received
+      var sz = h.tx.size || h.rx.size;
+      var tr = document.createElement('tr');
+      tr.appendChild(td(h.addr));
+      tr.appendChild(td(fmtNum(h.tx.packets), 'num'));
+      tr.appendChild(td(fmtBytes(h.tx.bytes), 'num'));
+      tr.appendChild(td(fmtNum(h.rx.packets), 'num'));
+      tr.appendChild(td(fmtBytes(h.rx.bytes), 'num'));
+      var cols = sz ? [sz.mean, sz.stdev, sz.min, sz.p50, sz.p95, sz.p99, sz.max] : [null, null, null, null, null, null, null];
+      for (var c = 0; c < cols.length; c++) tr.appendChild(td(cols[c] === null ? '–' : (c < 2 ? cols[c].toFixed(1) : fmtNum(cols[c])), 'num'));
+      tr.title = sz === h.tx.size ? 'sizes of packets sent' : 'sizes of packets received';
+      rows.appendChild(tr);
+    }
+    body.replaceChildren(rows);
+  }
+
+  function drawProtocols() {
+    var body = $('protocols').tBodies[0];
+    var names = Object.keys(state.protoTotal).sort(function (a, b) { return state.protoTotal[b] - state.protoTotal[a]; });
+    var max = names.length ? state.protoTotal[names[0]] : 1;
+    var rows = document.createDocumentFragment();
+    for (var i = 0; i < names.length && i < 16; i++) {
+      var n = names[i];
+      var tr = document.createElement('tr');
+      tr.appendChild(td(n));
+      tr.appendChild(td(fmtNum(state.protoLast[n] || 0), 'num'));
+      tr.appendChild(td(fmtNum(state.protoTotal[n]), 'num'));
+      var cell = document.createElement('td');
+      var bar = document.createElement('div');
+      bar.className = 'bar';
+      bar.style.width = (100 * state.protoTotal[n] / max).toFixed(1) + '%';
+      cell.appendChild(bar);
+      tr.appendChild(cell);
+      rows.appendChild(tr);
+    }
+    body.replaceChildren(rows);
+  }
+
+  function drawAlerts() {
+    var list = $('alerts');
+    var items = document.createDocumentFragment();
+    var raised = 0;
+    var all = Array.from(state.alerts.values()).reverse();
+    for (var i = 0; i < all.length; i++) {
+      var a = all[i];
+      if (a.state === 'raised') raised++;
+      var li = document.createElement('li');
+      li.setAttribute('data-state', a.state);
+      li.setAttribute('data-severity', a.severity);
+      li.setAttribute('data-note', a.note);
+      var head = document.createElement('div');
+      head.textContent = (a.state === 'raised' ? '▲ ' : '✓ ') + a.note + (a.host ? ' ' + a.host : '') + ' [' + a.severity + ', ' + a.state + ']';
+      var msg = document.createElement('div');
+      msg.textContent = a.message;
+      var when = document.createElement('div');
+      when.className = 'when';
+      when.textContent = 'since ' + fmtTime(a.since) + (a.state === 'resolved' ? ', resolved ' + fmtTime(a.ts) : '') + ' · ' + a.detector;
+      li.appendChild(head); li.appendChild(msg); li.appendChild(when);
+      items.appendChild(li);
+    }
+    list.replaceChildren(items);
+    text($('alert-count'), '(' + raised + ' raised, ' + (all.length - raised) + ' resolved)');
+  }
+
+  // ---- connection ----
+  var delay = 1000;
+  function setStatus(s) { var el = $('status'); el.setAttribute('data-state', s); text(el, s); }
+
+  function connect() {
+    var proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    var url = proto + '//' + location.host + '/feed' + (token ? '?token=' + encodeURIComponent(token) : '');
+    var ws = new WebSocket(url);
+    setStatus('connecting');
+    ws.onopen = function () { delay = 1000; setStatus('open'); };
+    ws.onmessage = function (ev) {
+      var m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      if (typeof m.seq === 'number' && m.type !== 'hello') state.seq = m.seq;
+      switch (m.type) {
+        case 'hello': state.seq = m.seq; onHello(m); break;
+        case 'summary': onSummary(m); break;
+        case 'gap': onGap(m); break;
+        case 'stats': onStats(m); break;
+        case 'alert': onAlert(m); break;
+        case 'end': onEnd(m); break;
+        default: break; // report, lagged: nothing to draw
+      }
+      document.body.setAttribute('data-seq', String(state.seq));
+    };
+    ws.onclose = function (ev) {
+      setStatus('closed');
+      if (ev.code === 1008 || ev.reason) text($('footer'), 'disconnected: ' + (ev.reason || ev.code) + '; reconnecting');
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  }
+  connect();
+})();

@@ -1,0 +1,116 @@
+// `netpulse replay` as a user runs it: stdin, several files, speeds, the human report,
+// options, and the one-line errors with their documented exit statuses.
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/errors.js';
+import { CLI, ndjson, run, runAsync } from '../helpers/cli.js';
+import { MALFORMED, REAL, haveCorpus, truth } from '../helpers/corpus.js';
+
+const corpus = haveCorpus();
+const PINGS = join(REAL, 'zeek-5-pings.pcap');
+const WIKI = join(REAL, 'zeek-wikipedia.pcap');
+
+describe.skipIf(!corpus)('replay', () => {
+  it('reads stdin ("-"), plain or gzip-compressed, exactly as the file', () => {
+    const file = run(['replay', WIKI, '--json', '--hosts', 'all']);
+    const piped = run(['replay', '-', '--json', '--hosts', 'all'], { input: readFileSync(WIKI) });
+    const gz = run(['replay', '-', '--json', '--hosts', 'all'], { input: gzipSync(readFileSync(WIKI)) });
+    expect(file.status).toBe(0);
+    expect(piped.stdout).toBe(file.stdout);
+    expect(gz.stdout).toBe(file.stdout);
+  });
+
+  it('reads several files one after another as one capture', () => {
+    const a = truth('zeek-wikipedia.pcap'); // 2009
+    const b = truth('zeek-5-pings.pcap'); // 2020
+    const forward = ndjson(run(['replay', WIKI, PINGS, '--json', '--hosts', 'all']).stdout);
+    const report = forward.find((m) => m.type === 'report');
+    expect(report?.packets).toBe(a.packets + b.packets);
+    expect(report?.bytes).toBe(a.bytes + b.bytes);
+    expect(report?.late).toBe(0);
+    // eleven years apart: one gap between them, not 350 million zero rows
+    expect(forward.filter((m) => m.type === 'gap')).toHaveLength(1);
+    // the other way round time goes back eleven years: the older file's packets are late
+    const backward = ndjson(run(['replay', PINGS, WIKI, '--json', '--hosts', 'all']).stdout).find((m) => m.type === 'report');
+    expect(backward?.packets).toBe(a.packets + b.packets);
+    expect(backward?.late).toBe(a.packets);
+  });
+
+  it('gives identical results at every speed', async () => {
+    const max = run(['replay', PINGS, '--json']);
+    const ten = await runAsync(['replay', PINGS, '--json', '--speed', '10']);
+    expect(ten.status).toBe(0);
+    expect(ten.stdout).toBe(max.stdout);
+    // real time: the 4 s span of the capture takes about 4 s
+    const t0 = Date.now();
+    const rt = await runAsync(['replay', PINGS, '--json', '--speed', 'realtime']);
+    const took = Date.now() - t0;
+    expect(rt.stdout).toBe(max.stdout);
+    expect(took).toBeGreaterThan(3500);
+  });
+
+  it('prints a readable report: span, totals, rates, protocols, hosts with size statistics, anomalies', () => {
+    const r = run(['replay', WIKI]);
+    expect(r.status).toBe(0);
+    const t = truth('zeek-wikipedia.pcap');
+    expect(r.stdout).toMatch(/span\s+2\d{3}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} UTC \.\. /);
+    expect(r.stdout).toContain(`packets    ${t.packets.toLocaleString('en-US')}`);
+    expect(r.stdout).toContain(`wire bytes ${t.bytes.toLocaleString('en-US')}`);
+    expect(r.stdout).toMatch(/average\s+[\d,]+ pkt\/s/);
+    expect(r.stdout).toMatch(/peak\s+[\d,]+ pkt\/s at /);
+    expect(r.stdout).toMatch(/protocols\s+ipv4 \d+/);
+    expect(r.stdout).toMatch(/HOST\s+DIR\s+PACKETS\s+BYTES\s+MEAN\s+STDEV\s+MIN\s+P50\s+P95\s+P99\s+MAX/);
+    const top = [...t.hosts].sort((a, b) => b.tx.bytes + b.rx.bytes - (a.tx.bytes + a.rx.bytes))[0];
+    expect(r.stdout).toContain(`  ${top?.addr ?? '?'} `);
+    expect(r.stdout).toMatch(/anomalies\s+/);
+    expect(r.stdout).toMatch(/hosts\s+19 tracked, 0 evicted/);
+  });
+
+  it('lists the top N hosts by bytes, or all', () => {
+    const one = ndjson(run(['replay', WIKI, '--json', '--hosts', '1']).stdout).find((m) => m.type === 'report');
+    const all = ndjson(run(['replay', WIKI, '--json', '--hosts', 'all']).stdout).find((m) => m.type === 'report');
+    expect((one?.hosts as unknown[]).length).toBe(1);
+    expect((all?.hosts as unknown[]).length).toBe(truth('zeek-wikipedia.pcap').hosts.length);
+    expect((one?.hosts as { addr: string }[])[0]?.addr).toBe((all?.hosts as { addr: string }[])[0]?.addr);
+  });
+
+  it('a truncated capture: the report of what was read, then one line, exit 3', () => {
+    const r = run(['replay', join(MALFORMED, 'made-trunc-mid-packet.pcap')]);
+    expect(r.status).toBe(EXIT.badInput);
+    expect(r.stdout).toContain('packets    178');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/made-trunc-mid-packet\.pcap: offset 71728: .* \[ERR_PCAP_TRUNCATED_RECORD\]/);
+  });
+
+  it('stops quietly when the reader of its output goes away (| head)', () => {
+    const r = spawnSync('bash', ['-c', `node ${CLI} replay ${WIKI} ${WIKI} ${WIKI} --json --speed max | head -c 100 > /dev/null; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toMatch(/^status (0|141)$/);
+  });
+});
+
+describe('replay errors', () => {
+  it.each([
+    [['replay', '/nonexistent/capture.pcap'], EXIT.inputAccess, 'ERR_FILE_NOT_FOUND'],
+    [['replay', '/tmp'], EXIT.inputAccess, 'ERR_FILE_ACCESS'],
+    [['replay', '-', '--speed', 'fast'], EXIT.usage, 'ERR_CONFIG'],
+    [['replay', '-', '--hosts', 'many'], EXIT.usage, 'ERR_CONFIG'],
+    [['replay', '-', '--max-hosts', '0'], EXIT.usage, 'ERR_CONFIG'],
+  ])('%j -> exit %i %s', (args, status, code) => {
+    const r = run(args, { input: '' });
+    expect(r.status).toBe(status);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`[${code}]`);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('an unknown option is a usage error (exit 2) with a hint', () => {
+    const r = run(['replay', '--frobnicate', 'x.pcap']);
+    expect(r.status).toBe(EXIT.usage);
+    expect(r.stderr).toContain("unknown option '--frobnicate'");
+  });
+});

@@ -1,0 +1,179 @@
+// `netpulse watch` as a user runs it (the built CLI in a child process) against a real feed
+// server: NDJSON pass-through equals what was published, token handling, exit statuses and
+// one-line errors; plus the terminal view's rendering from scripted messages.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { feedConfig } from '../../src/feed/config.js';
+import { startFeed, type FeedSink } from '../../src/feed/server.js';
+import { applyMessage, createWatchState, renderWatch } from '../../src/feed/watch-view.js';
+import { SCHEMA_VERSION, alertMessage, serialize, summaryMessage, type Message } from '../../src/schema.js';
+import { alert, expected, fakeView, pub, pubAlert, pubSummary, stats, summary } from '../feed/helpers.js';
+
+const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
+const T0 = 1_700_000_000;
+const TOKEN = 'watch-test-token-0123456789';
+
+interface Run {
+  code: Promise<number>;
+  stdout: () => string;
+  stderr: () => string;
+  kill: (sig: NodeJS.Signals) => void;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NETPULSE_TOKEN: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return {
+    code: new Promise((resolve) => child.on('close', (c) => resolve(c ?? -1))),
+    stdout: () => out,
+    stderr: () => err,
+    kill: (sig) => child.kill(sig),
+  };
+}
+
+const open: FeedSink[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function server(token: string | null = null): Promise<FeedSink> {
+  const s = await startFeed(feedConfig({ port: 0, token }), fakeView());
+  open.push(s);
+  return s;
+}
+
+async function clients(sink: FeedSink): Promise<number> {
+  return ((await (await fetch(`${sink.url}healthz`)).json()) as { clients: number }).clients;
+}
+
+async function waitClients(sink: FeedSink, n: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await clients(sink)) !== n) {
+    if (Date.now() > deadline) throw new Error(`expected ${n} clients`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const ws = (sink: FeedSink): string => `${sink.url.replace('http', 'ws')}feed`;
+
+describe('netpulse watch (built CLI)', () => {
+  beforeAll(() => {
+    // npm test compiles first; a bare `vitest run` on a fresh clone must say so, not skip
+    if (!existsSync(CLI)) throw new Error(`${CLI} missing: run npx tsc -p . (npm test does) before these tests`);
+  });
+
+  it('--json --until-end passes every message through as one JSON line, then exits 0', async () => {
+    const sink = await server();
+    pubSummary(sink, summary(T0));
+    const w = run(['watch', ws(sink), '--json', '--until-end']);
+    await waitClients(sink, 1);
+    const published: Message[] = [
+      pubSummary(sink, summary(T0 + 1)),
+      pubAlert(sink, alert('raised', 'k', T0 + 1)),
+      pub(sink, stats(20)),
+      pub(sink, { type: 'end', v: SCHEMA_VERSION, reason: 'eof', error: null }),
+    ];
+    expect(await w.code).toBe(0);
+    const lines = w.stdout().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ type: 'hello', seq: 1 });
+    expect(lines.slice(1)).toEqual(published.map((m, i) => expected(m, i + 2)));
+    expect(w.stderr()).toBe('');
+  });
+
+  it('--topics and --hosts reach the server', async () => {
+    const sink = await server();
+    const w = run(['watch', sink.url, '--json', '--until-end', '--topics', 'summary,end', '--hosts', '1']);
+    await waitClients(sink, 1);
+    const s = pubSummary(sink, summary(T0, 3));
+    pubAlert(sink, alert('raised', 'k', T0));
+    pub(sink, { type: 'end', v: SCHEMA_VERSION, reason: 'eof', error: null });
+    expect(await w.code).toBe(0);
+    const lines = w.stdout().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.type)).toEqual(['hello', 'summary', 'end']);
+    const full = expected(s, 1) as { hosts: unknown[] };
+    expect(lines[1]).toEqual({ ...full, hosts: full.hosts.slice(0, 1) });
+  });
+
+  it('needs the token of a server that has one: exit 2 without, works with --token or NETPULSE_TOKEN', async () => {
+    const sink = await server(TOKEN);
+    pub(sink, { type: 'end', v: SCHEMA_VERSION, reason: 'eof', error: null });
+    const no = run(['watch', ws(sink), '--json']);
+    expect(await no.code).toBe(2);
+    expect(no.stderr()).toMatch(/^netpulse: .*--token.*\[ERR_TOKEN_REQUIRED\]\n$/);
+    const wrong = run(['watch', ws(sink), '--json', '--token', 'x'.repeat(20)]);
+    expect(await wrong.code).toBe(2);
+    const flag = run(['watch', ws(sink), '--json', '--until-end', '--token', TOKEN]);
+    expect(await flag.code).toBe(0);
+    expect(JSON.parse(flag.stdout().split('\n')[0] ?? '')).toMatchObject({ type: 'hello', end: { reason: 'eof' } });
+    const env = run(['watch', ws(sink), '--json', '--until-end'], { NETPULSE_TOKEN: TOKEN });
+    expect(await env.code).toBe(0);
+  });
+
+  it('reports a refused connection and a bad URL in one line with their exit statuses', async () => {
+    const sink = await server();
+    const port = new URL(sink.url).port;
+    await sink.close();
+    const refused = run(['watch', `ws://127.0.0.1:${port}/feed`]);
+    expect(await refused.code).toBe(6);
+    expect(refused.stderr()).toMatch(/^netpulse: cannot read the feed at .*connection refused.*\[ERR_FEED_CONNECT\]\n$/);
+    for (const bad of ['not a url', 'ftp://127.0.0.1/feed']) {
+      const r = run(['watch', bad]);
+      expect(await r.code).toBe(2);
+      expect(r.stderr()).toMatch(/\[ERR_BAD_OPTION\]\n$/);
+    }
+    const topic = run(['watch', 'ws://127.0.0.1:1/feed', '--topics', 'nope']);
+    expect(await topic.code).toBe(2);
+  });
+
+  it('exits 0 when the server shuts down, and prints one line per second when stdout is not a terminal', async () => {
+    const sink = await server();
+    const w = run(['watch', ws(sink)]);
+    await waitClients(sink, 1);
+    pubSummary(sink, summary(T0 + 5, 2, 42));
+    await new Promise((r) => setTimeout(r, 300));
+    await sink.close();
+    expect(await w.code).toBe(0);
+    expect(w.stdout()).toBe('2023-11-14 22:13:25Z  42 pkt/s  4.20 kB/s  2 hosts  top 10.0.0.0\n');
+  });
+
+  it('stops on SIGINT with status 130', async () => {
+    const sink = await server();
+    const w = run(['watch', ws(sink), '--json']);
+    await waitClients(sink, 1);
+    w.kill('SIGINT');
+    expect(await w.code).toBe(130);
+    expect(w.stderr()).toBe('');
+  });
+});
+
+describe('terminal view', () => {
+  it('shows the source, the rates, the top hosts and the alerts from the messages', () => {
+    const st = createWatchState();
+    applyMessage(st, JSON.parse(
+      `{"type":"hello","v":1,"seq":0,"server":{"name":"netpulse","version":"0"},"source":{"description":"live eth0","clock":"wall"},"options":{},"topics":[],"hosts":null,"summaries":[],"alerts":[],"stats":null,"end":null}`,
+    ));
+    applyMessage(st, JSON.parse(serialize(summaryMessage(summary(T0, 2, 1500)))));
+    applyMessage(st, JSON.parse(serialize(stats(9000))));
+    applyMessage(st, JSON.parse(serialize(alertMessage(alert('raised', 'k', T0, { note: 'Port_Scan', host: '10.9.9.9' })))));
+    const screen = renderWatch(st, 200, 50).join('\n');
+    expect(screen).toContain('live eth0  [live]');
+    expect(screen).toContain('150.0 kB/s  1,500 pkt/s  2 hosts');
+    expect(screen).toContain('9,000 pkts');
+    expect(screen).toMatch(/^10\.0\.0\.0 +2 +1\.00 kB +0 +0 B +500\.0 +500$/m);
+    expect(screen).toMatch(/^▲ 2023-11-14 22:13:20Z warning +Port_Scan 10\.9\.9\.9: /m);
+    expect(screen).toContain('alerts (1 raised, 0 resolved)');
+    // it fits the terminal it is given
+    const small = renderWatch(st, 30, 4);
+    expect(small).toHaveLength(4);
+    for (const l of small) expect(l.length).toBeLessThanOrEqual(30);
+  });
+});
