@@ -208,6 +208,10 @@ export class PortScanDetector implements Detector {
         if (p.dstPort >= 0) this.attempt(p, p.dstPort);
       } else if ((f & (SYN | ACK)) === (SYN | ACK)) {
         this.answer(p);
+      } else if ((f & (RST | ACK | SYN)) === (RST | ACK)) {
+        // A refusal from a service we took for known (attempts at it are not tracked):
+        // the host no longer serves the port; the prober's attempt counts as failed.
+        this.refused(p);
       } else if ((f & (RST | ACK | SYN)) === RST) {
         // A bare RST from the prober to an open port that answered: what SYN scanners
         // (nmap -sS, masscan) and banner grabbers send. The probe counts again. Stacks
@@ -271,6 +275,16 @@ export class PortScanDetector implements Detector {
       this.services.upsert(server, 0, port);
     }
     this.unrecord(prober, server, port);
+  }
+
+  private refused(p: DecodedPacket): void {
+    const port = p.srcPort;
+    if (port < 0 || p.dstPort < 0) return;
+    const v6 = p.ipVersion === 6;
+    const server = v6 ? key6(p.src6) : p.src4 >>> 0;
+    if (!this.known(server, port)) return; // tracked attempts already count as unanswered
+    const prober = v6 ? key6(p.dst6) : p.dst4 >>> 0;
+    this.record(prober, server, port, p.ipVersion, v6 ? p.dst6 : null, v6 ? p.src6 : null);
   }
 
   private reprobe(p: DecodedPacket): void {

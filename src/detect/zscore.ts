@@ -63,12 +63,12 @@ export class ZscoreDetector implements Detector {
     return { anomalous, z, center, sd };
   }
 
-  private mark(ts: number, note: string, host: string | null, metric: string, x: number, r: Scored): void {
+  private mark(ts: number, note: string, host: string | null, metric: string, x: number, r: Scored, also = ''): void {
     const up = r.z > 0;
     const label = host === null ? metric : `${host} ${metric}`;
     const message =
       `${label} ${formatValue(x, metric)} is ${Math.abs(r.z).toFixed(1)} sigma ${up ? 'above' : 'below'} ` +
-      `its ${this.cfg.method} baseline ${formatValue(r.center, metric)} (stdev ${formatValue(r.sd, metric)}, last ${this.cfg.window} s)`;
+      `its ${this.cfg.method} baseline ${formatValue(r.center, metric)} (stdev ${formatValue(r.sd, metric)}, last ${this.cfg.window} s)${also}`;
     this.tracker.anomalous(ts, note, host, metric, {
       value: x,
       threshold: null,
@@ -77,23 +77,33 @@ export class ZscoreDetector implements Detector {
     });
   }
 
-  private global(ts: number, b: RollingBaseline, x: number, what: 'Bytes' | 'Packets', metric: string, floor: number): void {
-    const raised = this.tracker.isOpen(`Global_${what}_Spike`, null) || this.tracker.isOpen(`Global_${what}_Drop`, null);
-    const r = this.score(b, x, floor, this.cfg.floor.relative, raised);
-    if (r === null) return;
-    if (r.anomalous) this.mark(ts, r.z > 0 ? `Global_${what}_Spike` : `Global_${what}_Drop`, null, metric, x, r);
-    else {
-      this.tracker.normal(`Global_${what}_Spike`, null, x);
-      this.tracker.normal(`Global_${what}_Drop`, null, x);
+  /**
+   * All traffic: bytes/s and packets/s each have their baseline, but one condition
+   * (Global_Traffic_Spike or _Drop): a flood moves both, and an operator wants one alert.
+   * The alert carries the series with the larger |z| and names the other if it broke too.
+   */
+  private global(s: SecondSummary): void {
+    const f = this.cfg.floor;
+    const raised = this.tracker.isOpen('Global_Traffic_Spike', null) || this.tracker.isOpen('Global_Traffic_Drop', null);
+    const rb = this.score(this.gBytes, s.bytes, f.bytes, f.relative, raised);
+    const rp = this.score(this.gPackets, s.packets, f.packets, f.relative, raised);
+    const hits: [Scored, number, string][] = [];
+    if (rb !== null && rb.anomalous) hits.push([rb, s.bytes, 'bytes/s']);
+    if (rp !== null && rp.anomalous) hits.push([rp, s.packets, 'packets/s']);
+    if (hits.length === 0) {
+      this.tracker.normal('Global_Traffic_Spike', null, s.packets);
+      this.tracker.normal('Global_Traffic_Drop', null, s.packets);
+      return;
     }
+    hits.sort((a, b) => Math.abs(b[0].z) - Math.abs(a[0].z));
+    const [[r, x, metric], other] = hits as [[Scored, number, string], ...[Scored, number, string][]];
+    const also = other === undefined ? '' : `; ${other[2]} ${formatValue(other[1], other[2])} is ${Math.abs(other[0].z).toFixed(1)} sigma off too`;
+    this.mark(s.ts, r.z > 0 ? 'Global_Traffic_Spike' : 'Global_Traffic_Drop', null, metric, x, r, also);
   }
 
   observe(s: SecondSummary): readonly Alert[] {
     const cfg = this.cfg;
-    if (cfg.global) {
-      this.global(s.ts, this.gBytes, s.bytes, 'Bytes', 'bytes/s', cfg.floor.bytes);
-      this.global(s.ts, this.gPackets, s.packets, 'Packets', 'packets/s', cfg.floor.packets);
-    }
+    if (cfg.global) this.global(s);
     if (cfg.hosts.enabled) this.observeHosts(s);
     const out: Alert[] = [];
     this.tracker.step(s.ts, out);

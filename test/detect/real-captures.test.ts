@@ -159,7 +159,7 @@ describe.skipIf(skip)('detectors on real captures', () => {
     const truth = JSON.parse(readFileSync(join(CORPUS, 'expected', `${name}.json`), 'utf8')) as { seconds: { ts: number; packets: number }[] };
     // 34 quiet seconds (1-4 packets/s, zero seconds between) then the flood: warm up on 20.
     const alerts = await analyse(name, { zscore: { warmup: 20, raiseAfter: 1 } });
-    const spike = raisedBy(alerts, 'zscore', 'Global_Packets_Spike');
+    const spike = raisedBy(alerts, 'zscore', 'Global_Traffic_Spike');
     const flood = truth.seconds.reduce((a, b) => (b.packets > a.packets ? b : a));
     expect(spike.map((a) => [a.ts, a.value])).toEqual([[flood.ts, flood.packets]]);
     expect(spike[0]?.baseline?.z).toBeGreaterThan(100);

@@ -27,7 +27,7 @@ function noisy(i: number): number {
   return 1e6 + (((i * 7919) % 101) - 50) * 700;
 }
 
-function feed(stage: DetectStage, values: readonly number[], t0 = 0, packets = (b: number) => Math.round(b / 1000)): Alert[] {
+function feed(stage: DetectStage, values: readonly number[], t0 = 0, packets = (_b: number) => 1000): Alert[] {
   return values.flatMap((b, i) => [...stage.observe(second(t0 + i, { bytes: b, packets: packets(b) }))]);
 }
 
@@ -46,7 +46,7 @@ describe('zscore', () => {
     const xs = Array.from({ length: 40 }, (_, i) => noisy(i));
     expect(feed(stage, xs)).toEqual([]);
     const spike = 5e6;
-    const out = raised(feed(stage, [spike], 40)).filter((a) => a.note === 'Global_Bytes_Spike');
+    const out = raised(feed(stage, [spike], 40)).filter((a) => a.note === 'Global_Traffic_Spike');
     expect(out).toHaveLength(1);
     const a = out[0];
     const window = xs.slice(-40);
@@ -63,7 +63,7 @@ describe('zscore', () => {
       c.zscore.resolveAfter = 4;
     });
     const xs = Array.from({ length: 60 }, (_, i) => (i >= 30 && i < 45 ? 4e6 : noisy(i)));
-    const out = feed(stage, xs).filter((a) => a.note === 'Global_Bytes_Spike');
+    const out = feed(stage, xs).filter((a) => a.note === 'Global_Traffic_Spike');
     expect(out.map((a) => [a.state, a.ts, a.since])).toEqual([
       ['raised', 31, 30],
       ['resolved', 48, 30],
@@ -79,13 +79,13 @@ describe('zscore', () => {
     // 20 s at 4x (window 60): had it joined the baseline, the stdev would swallow it in seconds.
     for (let i = 60; i < 80; i++) xs.push(4e6);
     for (let i = 80; i < 90; i++) xs.push(noisy(i));
-    const out = feed(stage, xs).filter((a) => a.note === 'Global_Bytes_Spike');
+    const out = feed(stage, xs).filter((a) => a.note === 'Global_Traffic_Spike');
     expect(out.map((a) => [a.state, a.ts])).toEqual([
       ['raised', 61],
       ['resolved', 80],
     ]);
     // A shift that lasts longer than the window becomes the new normal and the alert ends.
-    const shift = feed(stage, Array.from({ length: 300 }, () => 4e6), 90).filter((a) => a.note === 'Global_Bytes_Spike');
+    const shift = feed(stage, Array.from({ length: 300 }, () => 4e6), 90).filter((a) => a.note === 'Global_Traffic_Spike');
     expect(shift.map((a) => a.state)).toEqual(['raised', 'resolved']);
     expect(shift[1]?.ts).toBeGreaterThan(90 + 60);
   });
@@ -103,8 +103,8 @@ describe('zscore', () => {
     expect(raised(feed(bursty, xs))).toEqual([]);
     const clean = zstage(cfg);
     feed(clean, Array.from({ length: 300 }, (_, i) => noisy(i)));
-    const a = raised(feed(bursty, [3e6, 3e6, 3e6], 300)).find((x) => x.note === 'Global_Bytes_Spike');
-    const b = raised(feed(clean, [3e6, 3e6, 3e6], 300)).find((x) => x.note === 'Global_Bytes_Spike');
+    const a = raised(feed(bursty, [3e6, 3e6, 3e6], 300)).find((x) => x.note === 'Global_Traffic_Spike');
+    const b = raised(feed(clean, [3e6, 3e6, 3e6], 300)).find((x) => x.note === 'Global_Traffic_Spike');
     // Oracle: the clean window's own stdev (plus the raise's first two seconds, clipped);
     // the bursty one must have grown well past it.
     const cleanSd = standardDeviation(Array.from({ length: 300 }, (_, i) => noisy(i)));
@@ -123,7 +123,7 @@ describe('zscore', () => {
     // +40%: z = 0.4e6 / (0.1 * 1e6) = 4 < 5: quiet (and it joins the baseline).
     expect(feed(stage, [1.4e6], 30, () => 1000)).toEqual([]);
     const out = raised(feed(stage, [1.6e6], 31, () => 1000));
-    expect(out.map((a) => a.note)).toEqual(['Global_Bytes_Spike']);
+    expect(out.map((a) => a.note)).toEqual(['Global_Traffic_Spike']);
     const w = [...flat, 1.4e6];
     const sd = Math.max(standardDeviation(w), 0.1 * mean(w));
     expect(sd).toBeGreaterThan(standardDeviation(w));
@@ -143,7 +143,7 @@ describe('zscore', () => {
         c.zscore.method = method;
       });
       feed(stage, history);
-      return raised(feed(stage, shift, 100)).filter((a) => a.note === 'Global_Bytes_Spike');
+      return raised(feed(stage, shift, 100)).filter((a) => a.note === 'Global_Traffic_Spike');
     };
     // Oracle: with mean/stdev the shift scores far below 5.
     expect((3e6 - mean(history)) / standardDeviation(history)).toBeLessThan(1);
@@ -163,7 +163,7 @@ describe('zscore', () => {
       c.zscore.direction = 'both';
     });
     feed(both, xs);
-    expect(raised(feed(both, [1e5], 40)).map((a) => a.note)).toContain('Global_Bytes_Drop');
+    expect(raised(feed(both, [1e5], 40)).map((a) => a.note)).toContain('Global_Traffic_Drop');
   });
 
   it('keeps a baseline per host (packets/s by default, or bytes/s) and bounds the series held', () => {
