@@ -45,4 +45,4 @@ export {
   type DetectConfig,
 } from './detect/config.js';
 export { createAlertSinks, alertSinkProblems } from './sinks/alert-sinks.js';
-export { addDetectOptions, detectConfigFromOptions } from './cli/detect-options.js';
+export { addDetectOptions, detectConfigFromOptions, detectionFromOptions, type Detection } from './cli/detect-options.js';

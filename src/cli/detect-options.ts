@@ -21,8 +21,11 @@ import {
   type DetectorName,
   type HostLimits,
 } from '../detect/config.js';
+import { createDetectStage, type DetectStage } from '../detect/stage.js';
 import { parseByteRate, parseCountRate, parseDuration, parseNumber } from '../detect/units.js';
 import { AnalyzerError, ConfigError } from '../errors.js';
+import { alertSinkProblems, createAlertSinks } from '../sinks/alert-sinks.js';
+import type { Sink } from '../sinks/sink.js';
 
 export interface DetectOptionsConfig {
   detect: DetectConfig;
@@ -204,4 +207,29 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
   if (sensor !== undefined) sinks.sensor = sensor;
   if (opts.consoleAlerts === false) sinks.console = false;
   return { detect, sinks };
+}
+
+/** What a command needs from the detector options: the stage, the alert sinks, and a way
+ *  to list delivery problems at the end (webhook failures, unwritable alerts file). */
+export interface Detection {
+  /** null when every detector is off (--detectors none). */
+  readonly detect: DetectStage | null;
+  readonly sinks: Sink[];
+  problems(): string[];
+}
+
+/**
+ * For replay and live: `addDetectOptions(cmd)` when defining the command, then in its
+ * action `const d = detectionFromOptions(opts)` and `runCommand({ ..., detect: d.detect,
+ * sinks: d.sinks })`; print `d.problems()` after the run. Bad options throw ConfigError.
+ */
+export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): Detection {
+  const { detect, sinks } = detectConfigFromOptions(opts);
+  const stage = createDetectStage(detect);
+  const alertSinks = createAlertSinks(sinks);
+  return {
+    detect: stage.detectors.length > 0 ? stage : null,
+    sinks: alertSinks,
+    problems: () => alertSinkProblems(alertSinks),
+  };
 }
