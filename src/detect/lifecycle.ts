@@ -198,10 +198,10 @@ export class Tracker {
     return out;
   }
 
-  /** Mark (note, host) anomalous in second `ts`. */
-  anomalous(ts: number, note: string, host: string | null, metric: string, obs: Observation): void {
+  /** Mark (note, host) anomalous in second `ts`. `key` may be passed when the caller keeps
+   *  it (keyOf(note, host)) for a condition it marks every second. */
+  anomalous(ts: number, note: string, host: string | null, metric: string, obs: Observation, key = this.keyOf(note, host)): void {
     if (this.gate.allowed(host)) return;
-    const key = this.keyOf(note, host);
     let c = this.open.get(key);
     if (c === undefined) {
       if (this.open.size >= this.maxOpen) {

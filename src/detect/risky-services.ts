@@ -45,7 +45,7 @@ export class RiskyServicesDetector implements Detector {
   /** Last second closed by the pipeline. */
   private second = 0;
   /** Hosts at or above the alert score: slot -> text, score and the observation (rebuilt when the score changes). */
-  private readonly hot = new Map<number, { host: string; score: number; obs: Observation | null }>();
+  private readonly hot = new Map<number, { host: string; key: string; score: number; obs: Observation | null }>();
   // A small direct-mapped cache of (src, dst, service, second) already noted: a flow's
   // packets need the host table once per second, not once per packet.
   private readonly cacheA = new Float64Array(CACHE).fill(-1);
@@ -223,11 +223,13 @@ export class RiskyServicesDetector implements Detector {
       }
       this.touchedMark[slot] = 0;
       if (this.scoreSlot(slot, this.windowStart(ts)) >= this.cfg.alertScore && !this.hot.has(slot)) {
-        this.hot.set(slot, { host: this.text(slot), score: -1, obs: null });
+        const host = this.text(slot);
+        this.hot.set(slot, { host, key: this.tracker.keyOf('Risky_Services', host), score: -1, obs: null });
       }
     }
     this.ntouched = keep;
-    for (const [slot, h] of this.hot) {
+    // forEach: no [key, value] array per entry, this runs for every risky host every second.
+    this.hot.forEach((h, slot) => {
       const score = this.scoreSlot(slot, this.windowStart(ts));
       if (score >= this.cfg.alertScore) {
         if (h.obs === null || score !== h.score) {
@@ -241,12 +243,12 @@ export class RiskyServicesDetector implements Detector {
             message: `${h.host} has risk score ${score} (alert at ${this.cfg.alertScore}): ${list}`,
           };
         }
-        this.tracker.anomalous(ts, 'Risky_Services', h.host, 'risk_score', h.obs);
+        this.tracker.anomalous(ts, 'Risky_Services', h.host, 'risk_score', h.obs, h.key);
       } else {
         this.tracker.normal('Risky_Services', h.host, score);
         this.hot.delete(slot);
       }
-    }
+    });
     // Scores on the summary's hosts: an optional field of HostStats.
     for (const h of s.hosts) {
       const r = this.scoreOf(h.addr);
