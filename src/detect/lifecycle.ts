@@ -258,7 +258,8 @@ export class Tracker {
         else if (c.normalRun >= resolveAfter) this.end(c, ts, out, '');
       }
     }
-    if (suppress > 0 && this.lastEnded.size > 4 * this.maxOpen) {
+    // Only resolves within the suppression interval matter: forget older ones (bounded memory).
+    if (this.lastEnded.size > 4 * this.maxOpen) {
       for (const [k, t] of this.lastEnded) if (t < ts - suppress) this.lastEnded.delete(k);
     }
   }
@@ -304,7 +305,7 @@ export class Tracker {
 
   private end(c: Condition, ts: number, out: Alert[], why: string): void {
     this.open.delete(c.key);
-    this.lastEnded.set(c.key, ts);
+    if (this.cfg.suppress > 0) this.lastEnded.set(c.key, ts);
     if (c.state !== RAISED) return;
     const subject = c.host === null ? c.note : `${c.note} on ${c.host}`;
     out.push(
