@@ -236,10 +236,15 @@ export class HostTable {
     // the histogram, kept in locals while its block stays the same (re-read after growth)
     let off = r[o + HOFF] ?? -1;
     if (off < 0) {
-      off = this.pool.alloc(MIN_CLASS);
+      // first sizes of this host: a block that can take the batch without growing
+      let cls = MIN_CLASS;
+      const want = Math.ceil((Math.min(count, 384) * 4) / 3);
+      while (cls < MAX_CLASS && 1 << cls < want) cls++;
+      off = this.pool.alloc(cls);
+      if (off < 0 && cls > MIN_CLASS) off = this.pool.alloc((cls = MIN_CLASS));
       if (off >= 0) {
         r[o + HOFF] = off;
-        r[o + HMETA] = (((r[o + HMETA] ?? 0) | 0) & 0xff00) | MIN_CLASS; // keep bits; used 0
+        r[o + HMETA] = (((r[o + HMETA] ?? 0) | 0) & 0xff00) | cls; // keep bits; used 0
       }
     }
     if (off < 0) this.folded += count;

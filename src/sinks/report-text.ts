@@ -39,7 +39,9 @@ export function formatTime(epochSec: number): string {
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return `${epochSec} (epoch s)`;
   const d = new Date(ms);
   const us = Math.round((epochSec - Math.floor(epochSec)) * 1e6);
-  return `${d.toISOString().slice(0, 19).replace('T', ' ')}.${String(us).padStart(6, '0').slice(0, 6)} UTC`;
+  const base = d.toISOString().slice(0, 19).replace('T', ' ');
+  // a whole epoch second (a peak, an alert) needs no fraction
+  return Number.isInteger(epochSec) ? `${base} UTC` : `${base}.${String(us).padStart(6, '0').slice(0, 6)} UTC`;
 }
 
 function pad(s: string, n: number): string {
