@@ -205,7 +205,8 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
   }
   const sensor = str(opts.sensor);
   if (sensor !== undefined) sinks.sensor = sensor;
-  if (opts.consoleAlerts === false) sinks.console = false;
+  // with --json the alerts are in the NDJSON stream already: no second copy on stderr
+  if (opts.consoleAlerts === false || opts.json === true) sinks.console = false;
   return { detect, sinks };
 }
 

@@ -7,6 +7,7 @@ import { CAP_SNAPLEN, DEFAULT_BUFFER_SIZE, LiveSource, type LiveOpenInfo } from 
 import { parseCount, parseSeconds } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
+import { addDetectOptions, detectionFromOptions } from './detect-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
 import { runCommand } from './run-analysis.js';
 
@@ -33,6 +34,7 @@ export function registerLive(program: Command): void {
     .option('--user <name>', 'drop root to this user right after the interface is open (like tcpdump -Z)');
   addAnalysisOptions(cmd, true);
   addFeedOptions(cmd);
+  addDetectOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -60,6 +62,9 @@ Ctrl-C or SIGTERM: the current second is flushed, the report printed, exit statu
     // checked before the interface is opened; the server itself starts after the open (and
     // after --user dropped root, so a port below 1024 needs CAP_NET_BIND_SERVICE)
     const feed = feedConfigFromOptions(opts);
+    // detector settings, the known-hosts and alerts files: checked and opened before the
+    // interface (and before --user drops root)
+    const detection = detectionFromOptions(opts as unknown as Readonly<Record<string, unknown>>);
     const source = new LiveSource({
       device: opts.interface,
       filter: opts.filter,
@@ -80,13 +85,17 @@ Ctrl-C or SIGTERM: the current second is flushed, the report printed, exit statu
       ...(count === undefined ? {} : { count }),
       ...(info.droppedTo === null ? {} : { user: info.droppedTo.name }),
     });
-    process.exitCode = await runCommand({
+    const code = await runCommand({
       source,
       common,
       live: true,
       paced: true,
       ...(feed === null ? {} : { startFeed: async (a) => (await import('../feed/server.js')).startFeed(feed, a) }),
+      detect: detection.detect,
+      sinks: detection.sinks,
     });
+    for (const line of detection.problems()) process.stderr.write(`netpulse: ${line}\n`);
+    process.exitCode = code;
   });
 }
 
@@ -112,3 +121,4 @@ export function openLines(info: LiveOpenInfo): string[] {
   }
   return lines;
 }
+

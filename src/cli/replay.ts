@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { FileSource } from '../capture/file-source.js';
 import { DEFAULTS, parseSpeed } from '../config.js';
 import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
+import { addDetectOptions, detectionFromOptions } from './detect-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
 import { runCommand } from './run-analysis.js';
 
@@ -20,6 +21,7 @@ export function registerReplay(program: Command): void {
     .option('--speed <max|realtime|N>', 'pace by packet time: max (as fast as possible), realtime, or N times real time', 'max');
   addAnalysisOptions(cmd, false);
   addFeedOptions(cmd);
+  addDetectOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -39,12 +41,13 @@ outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.max
     const common = commonFromOptions(opts);
     common.shown.speed = speed;
     const feed = feedConfigFromOptions(opts);
+    const detection = detectionFromOptions(opts as unknown as Readonly<Record<string, unknown>>);
     const source = new FileSource({
       files,
       speed,
       maxPauseMs: speed === 'max' ? 0 : (common.aggregate.maxGapSeconds * 1000) / speed,
     });
-    process.exitCode = await runCommand({
+    const code = await runCommand({
       source,
       common,
       live: false,
@@ -52,6 +55,11 @@ outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.max
       formats: () => source.formats,
       // loaded only when asked for: the feed (ws and all) costs ~60 ms of start-up
       ...(feed === null ? {} : { startFeed: async (a) => (await import('../feed/server.js')).startFeed(feed, a) }),
+      detect: detection.detect,
+      sinks: detection.sinks,
     });
+    for (const line of detection.problems()) process.stderr.write(`netpulse: ${line}\n`);
+    process.exitCode = code;
   });
 }
+

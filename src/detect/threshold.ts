@@ -55,7 +55,7 @@ export class ThresholdDetector implements Detector {
         value,
         threshold: limit,
         baseline: null,
-        message: `${who}: ${formatValue(value, metric)} over the limit of ${formatValue(limit, metric)} (${note})`,
+        message: `${who}: ${formatValue(value, metric)} over the limit of ${formatValue(limit, metric)}`,
       });
     } else {
       this.tracker.normal(note, host, value);

@@ -25,13 +25,12 @@ const COLOR: Record<string, string> = {
   resolved: '\x1b[32m',
 };
 
-/** "2024-05-01 12:00:03Z RAISED   warning  zscore Host_Bytes_Spike 10.0.0.5: message" */
+/** "2024-05-01 12:00:03Z RAISED   warning  zscore Host_Bytes_Spike: message" (the message names the host) */
 export function formatAlertLine(a: Alert, color: boolean): string {
   const when = new Date(a.ts * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   const state = a.state === 'raised' ? 'RAISED  ' : 'RESOLVED';
   const sev = a.severity.padEnd(8);
-  const subject = a.host === null ? a.note : `${a.note} ${a.host}`;
-  const text = `${when} ${state} ${sev} ${a.detector} ${subject}: ${a.message}`;
+  const text = `${when} ${state} ${sev} ${a.detector} ${a.note}: ${a.message}`;
   if (!color) return text;
   const c = a.state === 'resolved' ? COLOR.resolved : COLOR[a.severity];
   return `${c ?? ''}${text}${RESET}`;

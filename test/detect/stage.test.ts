@@ -47,7 +47,7 @@ describe('detect stage', () => {
       value: 20,
       threshold: 10,
       baseline: null,
-      message: 'all traffic: 20 packets/s over the limit of 10 packets/s (Global_Packets_Threshold)',
+      message: 'all traffic: 20 packets/s over the limit of 10 packets/s',
       since: 1_700_000_000,
     });
   });

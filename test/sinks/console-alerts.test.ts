@@ -25,8 +25,8 @@ describe('console alerts', () => {
     sink.publish({ type: 'gap', v: 1, from: 1, to: 2 });
     sink.publish(s);
     expect(lines).toEqual([
-      '2023-11-14 22:13:20Z RAISED   critical zscore Host_Bytes_Spike 10.0.0.5: spike\n',
-      `2023-11-14 22:13:23Z RESOLVED critical zscore Host_Bytes_Spike 10.0.0.5: ${s.message}\n`,
+      '2023-11-14 22:13:20Z RAISED   critical zscore Host_Bytes_Spike: spike\n',
+      `2023-11-14 22:13:23Z RESOLVED critical zscore Host_Bytes_Spike: ${s.message}\n`,
     ]);
     expect(lines.join('')).not.toContain('\x1b[');
   });

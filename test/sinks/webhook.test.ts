@@ -55,7 +55,7 @@ describe('webhook', () => {
     expect(got).toHaveLength(2);
     const bodies = got.map((g) => JSON.parse(g.body) as { text: string; alert: unknown });
     expect(got[0]).toMatchObject({ method: 'POST', type: 'application/json' });
-    expect(bodies[0]?.text).toBe('[edge-1] 2023-11-14 22:13:20Z RAISED   critical zscore Host_Bytes_Spike 10.0.0.5: spike');
+    expect(bodies[0]?.text).toBe('[edge-1] 2023-11-14 22:13:20Z RAISED   critical zscore Host_Bytes_Spike: spike');
     expect(bodies[0]?.alert).toEqual(JSON.parse(json(r)));
     expect(bodies[1]?.alert).toEqual(JSON.parse(json(s)));
     expect(sink.stats).toMatchObject({ delivered: 2, failed: 0, dropped: 0, retries: 0 });
