@@ -5,7 +5,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { PacketSource, SourceEnd, FrameHandler, Frame } from './capture/frame.js';
 import { Aggregator, type AggregatorOptions } from './aggregate/aggregator.js';
-import type { Gap, Report, SecondSummary } from './aggregate/summary.js';
+import type { Gap, Report, SecondHosts, SecondSummary } from './aggregate/summary.js';
 import { decodeFrame } from './decode/decoder.js';
 import { createDecodedPacket } from './decode/packet.js';
 import type { Alert } from './detect/alert.js';
@@ -16,7 +16,8 @@ import type { AnalyzerView, Sink } from './sinks/sink.js';
 /** What detection looks like from here (src/detect/stage.ts implements it). */
 export interface DetectStageLike {
   readonly packetHook: ((p: DecodedPacket, tsMicros: number, wirelen: number) => void) | null;
-  observe(s: SecondSummary): readonly Alert[];
+  /** `hosts`: every host of the second, borrowed for the call. */
+  observe(s: SecondSummary, hosts?: SecondHosts): readonly Alert[];
   gap?(g: Gap): readonly Alert[];
   finish(lastTs: number): readonly Alert[];
   decorateReport?(r: Report): void;
@@ -59,7 +60,7 @@ export class Analysis implements AnalyzerView {
     this.o = o;
     this.options = o.shownOptions ?? {};
     this.agg = new Aggregator(o.aggregate, {
-      summary: (s) => this.onSummary(s),
+      summary: (s, hosts) => this.onSummary(s, hosts),
       gap: (g) => this.onGap(g),
     });
   }
@@ -81,8 +82,8 @@ export class Analysis implements AnalyzerView {
     for (const s of this.sinks) s.publish(m, json);
   }
 
-  private onSummary(s: SecondSummary): void {
-    const alerts = this.o.detect?.observe(s) ?? [];
+  private onSummary(s: SecondSummary, hosts: SecondHosts): void {
+    const alerts = this.o.detect?.observe(s, hosts) ?? [];
     this.publish(summaryMessage(s));
     this.publishAlerts(alerts);
   }

@@ -15,7 +15,7 @@ import { HostTable, RX, TX } from './host-table.js';
 import { PROTO_IPV4, PROTO_IPV6, PROTO_NONIP_BASE, PROTO_SLOTS, protocolObject } from './protocols.js';
 import { SecondWindow } from './second-window.js';
 import { exactSizeStats } from './size-stats.js';
-import type { Gap, HostStats, Report, SecondSummary } from './summary.js';
+import type { Gap, HostStats, Report, SecondHosts, SecondSummary } from './summary.js';
 
 export interface AggregatorOptions {
   /** Most hosts in the cumulative table (least active evicted beyond). */
@@ -31,7 +31,8 @@ export interface AggregatorOptions {
 }
 
 export interface AggregatorEvents {
-  summary(s: SecondSummary): void;
+  /** A closed second; `hosts` lists every host with traffic in it (borrowed for the call). */
+  summary(s: SecondSummary, hosts: SecondHosts): void;
   gap(g: Gap): void;
 }
 
@@ -85,10 +86,12 @@ export class Aggregator {
     rxSizes: new Uint32Array(FOLD_PACKETS + 4096),
   };
   private rank = new Int32Array(1024).fill(-1);
+  private readonly view: WindowHosts;
 
   constructor(o: AggregatorOptions, ev: AggregatorEvents) {
     this.o = o;
     this.ev = ev;
+    this.view = new WindowHosts(() => this.hosts);
     this.hosts = new HostTable({
       maxHosts: o.maxHosts,
       histogramPairs: Math.floor((o.histogramBytes ?? 64 * 1024 * 1024) / PAIR_BYTES),
@@ -255,7 +258,9 @@ export class Aggregator {
 
   private emitZero(sec: number): void {
     this.track(sec, 0, 0);
-    this.ev.summary({
+    this.view.window = null;
+    this.ev.summary(
+      {
       ts: sec,
       packets: 0,
       bytes: 0,
@@ -266,9 +271,11 @@ export class Aggregator {
       newHosts: 0,
       newHostAddrs: [],
       anomalies: {},
-      late: 0,
-      dropped: null,
-    });
+        late: 0,
+        dropped: null,
+      },
+      this.view,
+    );
   }
 
   private track(sec: number, packets: number, bytes: number): void {
@@ -314,8 +321,10 @@ export class Aggregator {
       late: w.late,
       dropped: null,
     };
+    this.view.window = w;
+    this.ev.summary(s, this.view);
+    this.view.window = null;
     this.spare.push(w);
-    this.ev.summary(s);
   }
 
   /** Move a window's log to the pending sizes (folded later, in bulk). */
@@ -491,6 +500,40 @@ export class Aggregator {
       dropped: null,
       droppedEstimate: null,
     };
+  }
+}
+
+/** SecondHosts over the window being closed (no window: an empty second). */
+class WindowHosts implements SecondHosts {
+  window: SecondWindow | null = null;
+  constructor(private readonly table: () => HostTable) {}
+  get count(): number {
+    return this.window?.activeLen ?? 0;
+  }
+  id(i: number): number {
+    return this.window?.active[i] ?? -1;
+  }
+  generation(i: number): number {
+    return this.table().generation[this.id(i)] ?? 0;
+  }
+  address(i: number): string {
+    return this.table().addressOf(this.id(i));
+  }
+  private cnt(i: number, k: number): number {
+    const w = this.window;
+    return w === null ? 0 : (w.cnt[(w.active[i] ?? 0) * 4 + k] ?? 0);
+  }
+  txPackets(i: number): number {
+    return this.cnt(i, 0);
+  }
+  txBytes(i: number): number {
+    return this.cnt(i, 1);
+  }
+  rxPackets(i: number): number {
+    return this.cnt(i, 2);
+  }
+  rxBytes(i: number): number {
+    return this.cnt(i, 3);
   }
 }
 

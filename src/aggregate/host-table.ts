@@ -53,6 +53,9 @@ export class HostTable {
   since: Float64Array;
   /** Position the next pending size will get (never resets). */
   position = 0;
+  /** Insertion number of each id's current host (ids are reused after evictions). */
+  generation: Float64Array;
+  private inserts = 0;
   evictions = 0;
   /** Values folded into a neighbouring bucket because no histogram memory was left. */
   folded = 0;
@@ -76,6 +79,7 @@ export class HostTable {
     this.lastSec = new Float64Array(initial);
     this.firstSec = new Float64Array(initial);
     this.since = new Float64Array(initial);
+    this.generation = new Float64Array(initial);
   }
 
   get count(): number {
@@ -98,6 +102,9 @@ export class HostTable {
     const q = new Float64Array(cap);
     q.set(this.since);
     this.since = q;
+    const g = new Float64Array(cap);
+    g.set(this.generation);
+    this.generation = g;
   }
 
   /**
@@ -141,6 +148,7 @@ export class HostTable {
     this.firstSec[id] = sec;
     this.lastSec[id] = sec;
     this.since[id] = this.position;
+    this.generation[id] = ++this.inserts;
   }
 
   /**

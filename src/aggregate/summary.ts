@@ -126,3 +126,21 @@ export interface ReportAlerts {
   /** Every raised alert of the run, in order, for the human report (bounded). */
   list: { ts: number; detector: string; note: string; severity: string; host: string | null; message: string; resolvedTs: number | null }[];
 }
+
+/**
+ * Every host with traffic in the second being closed, for detectors (not serialised). It is
+ * BORROWED: valid only during the call that receives it. Numeric, so reading it allocates
+ * nothing unless address() is called.
+ */
+export interface SecondHosts {
+  readonly count: number;
+  /** Host id in the cumulative table: stable while the host stays tracked. */
+  id(i: number): number;
+  /** Changes when an id is given to another host after an eviction: (id, generation) is a key. */
+  generation(i: number): number;
+  address(i: number): string;
+  txPackets(i: number): number;
+  txBytes(i: number): number;
+  rxPackets(i: number): number;
+  rxBytes(i: number): number;
+}

@@ -2,7 +2,7 @@
 // from the detectors that need packets, then closed seconds, gaps and the end of input.
 // Owns the shared alert gate (ids, allow-list, rate limit) and the report's alert section.
 
-import type { Gap, Report, ReportAlerts, SecondSummary } from '../aggregate/summary.js';
+import type { Gap, Report, ReportAlerts, SecondHosts, SecondSummary } from '../aggregate/summary.js';
 import type { DecodedPacket } from '../decode/packet.js';
 import type { Alert } from './alert.js';
 import type { DetectConfig, LifecycleConfig } from './config.js';
@@ -40,7 +40,7 @@ export interface DetectStage {
   readonly detectors: readonly string[];
   /** Every closed second in time order; returns the alerts (raised/resolved) it caused.
    *  Sets `risk` on s.hosts when risky-services runs. */
-  observe(s: SecondSummary): readonly Alert[];
+  observe(s: SecondSummary, hosts?: SecondHosts): readonly Alert[];
   /** A run of empty seconds reported once instead of zero summaries (replay gaps). */
   gap(g: Gap): readonly Alert[];
   /** End of input: resolves every condition still raised. */
@@ -118,10 +118,10 @@ export function createDetectStage(config: DetectConfig): DetectStage {
     packetHook: composeHooks(list),
     detectors: list.map((d) => d.name),
 
-    observe(s: SecondSummary): readonly Alert[] {
+    observe(s: SecondSummary, hosts?: SecondHosts): readonly Alert[] {
       lastTs = s.ts;
       const out: Alert[] = [];
-      for (const d of list) collect(out, d.observe(s));
+      for (const d of list) collect(out, d.observe(s, hosts));
       const rollup: Alert[] = [];
       gate.step(s.ts, rollup);
       collect(out, rollup);

@@ -11,6 +11,7 @@ import { FileSource, type ReplaySpeed } from '../../src/capture/file-source.js';
 import { DEFAULTS } from '../../src/config.js';
 import { feedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
+import { detectionFromOptions } from '../../src/cli/detect-options.js';
 import { Analysis } from '../../src/pipeline.js';
 import { ARTIFACTS, drawnPixels, launchBrowser } from './browser.js';
 import { connect, feedUrl, type Recorder } from './helpers.js';
@@ -36,6 +37,8 @@ async function replayWithFeed(pcap: string, speed: ReplaySpeed, token: string | 
     },
     reportHosts: DEFAULTS.reportHosts,
     shownOptions: { speed },
+    // the default detectors, as the command runs them
+    detect: detectionFromOptions({ json: true }).detect,
   });
   const feed: FeedSink = await startFeed(feedConfig({ port: 0, token }), analysis);
   analysis.addSink(feed);
