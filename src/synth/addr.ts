@@ -1,36 +1,9 @@
 // Address text for the synth truth file and its command-line host arguments: IPv4 dotted
 // quads and RFC 5952 IPv6 (owned by synth; used once per host, never per packet).
 
-export function formatIPv4(a: number): string {
-  return `${(a >>> 24) & 255}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
-
-/** RFC 5952: lower-case hex, no leading zeros, the longest run (>= 2) of zero groups as "::". */
-export function formatIPv6(w0: number, w1: number, w2: number, w3: number): string {
-  const g = [
-    w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff,
-    w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff,
-  ];
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (from: number, to: number): string =>
-    g.slice(from, to).map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(0, 8);
-  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
-}
+// One formatter for the whole project (the analyzer's): the truth file must spell hosts
+// exactly as `netpulse replay` does.
+export { formatIpv4 as formatIPv4, formatIpv6 as formatIPv6 } from '../aggregate/address.js';
 
 /** Dotted quad to uint32, or null when the text is not one. */
 export function parseIPv4(s: string): number | null {
