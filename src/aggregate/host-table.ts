@@ -211,7 +211,6 @@ export class HostTable {
     if (count === 0) return;
     const r = this.rec;
     const o = id * STRIDE + d;
-    this.reserve(o, count);
     // The batch's own count, mean, squared deviations, min and max (two passes over a few
     // cached values, no division per value), merged into the running ones by the
     // parallel-variance formula (Chan, Golub, LeVeque): as stable as Welford per value.
@@ -245,43 +244,50 @@ export class HostTable {
       min = Math.min(min, r[o + MIN] ?? 0);
       max = Math.max(max, r[o + MAX] ?? 0);
     }
-    // the histogram, kept in locals while its block stays the same (re-read after growth)
-    let off = r[o + HOFF] ?? -1;
-    if (off < 0) {
-      // first sizes of this host: a block that can take the batch without growing
+    // The histogram. Count the batch per bucket first (a dense scratch for the usual
+    // sizes): a host's batch has far fewer distinct buckets than values, so the block is
+    // sized for what it will hold and each bucket reaches the hash once.
+    const bits = (((r[o + HMETA] ?? 0) | 0) >> 8) & 0xff;
+    let nt = 0;
+    let wide = 0;
+    for (let i = start; i < e; i++) {
+      const key = bucketLow(sizes[i] ?? 0, bits);
+      if (key < DENSE_KEYS) {
+        const c = dense[key] ?? 0;
+        dense[key] = c + 1;
+        if (c === 0) touched[nt++] = key;
+      } else {
+        wide++;
+      }
+    }
+    if ((r[o + HOFF] ?? -1) < 0) {
+      // first sizes of this host: a block that can take them without growing
       let cls = MIN_CLASS;
-      const want = Math.ceil((Math.min(count, 384) * 4) / 3);
+      const want = Math.ceil(((nt + wide + 1) * 4) / 3);
       while (cls < MAX_CLASS && 1 << cls < want) cls++;
-      off = this.pool.alloc(cls);
+      let off = this.pool.alloc(cls);
+      // memory is short: a smaller block (precision goes first), at last the reserved floor
+      while (off < 0 && cls > FLOOR_CLASS) off = this.pool.alloc(--cls);
       if (off < 0) off = this.pool.alloc((cls = FLOOR_CLASS), true);
       if (off >= 0) {
         r[o + HOFF] = off;
         r[o + HMETA] = (((r[o + HMETA] ?? 0) | 0) & 0xff00) | cls; // keep bits; used 0
       }
-    }
-    if (off < 0) {
-      this.folded += count;
     } else {
-      // Count the batch per bucket first (a dense scratch for the usual sizes), then add
-      // each distinct bucket to the hashed histogram once: a host's batch has far fewer
-      // distinct buckets than values.
-      const bits = (((r[o + HMETA] ?? 0) | 0) >> 8) & 0xff;
-      let nt = 0;
-      for (let i = start; i < e; i++) {
-        const v = sizes[i] ?? 0;
-        const key = bucketLow(v, bits);
-        if (key < DENSE_KEYS) {
-          const c = dense[key] ?? 0;
-          dense[key] = c + 1;
-          if (c === 0) touched[nt++] = key;
-        } else {
-          this.histAdd(o, key, bits, 1);
-        }
-      }
+      this.reserve(o, nt + wide);
+    }
+    if ((r[o + HOFF] ?? -1) < 0) {
+      this.folded += count;
+      for (let k = 0; k < nt; k++) dense[touched[k] ?? 0] = 0;
+    } else {
       for (let k = 0; k < nt; k++) {
         const key = touched[k] ?? 0;
         this.histAdd(o, key, bits, dense[key] ?? 0);
         dense[key] = 0;
+      }
+      for (let i = start; i < e && wide > 0; i++) {
+        const key = bucketLow(sizes[i] ?? 0, bits);
+        if (key >= DENSE_KEYS) this.histAdd(o, key, bits, 1);
       }
     }
     r[o + SN] = n;
@@ -357,19 +363,15 @@ export class HostTable {
   }
 
   /**
-   * About to add up to `more` values: grow the histogram once to a block that can take
-   * them (values are few distinct sizes, so at most what the precision allows), instead
-   * of doubling step by step.
+   * About to add up to `more` new buckets: grow the histogram once to a block that can
+   * take them, instead of doubling step by step.
    */
   private reserve(o: number, more: number): void {
     const r = this.rec;
     const meta = (r[o + HMETA] ?? 0) | 0;
-    const off = r[o + HOFF] ?? -1;
-    if (off < 0) return;
     const cls = meta & 0xff;
     const used = meta >> 16;
-    // distinct buckets possible at 7 bits over real frame sizes: a few hundred at most
-    const want = Math.ceil((Math.min(used + more, 384) * 4) / 3);
+    const want = Math.ceil(((used + more + 1) * 4) / 3);
     let target = cls;
     while (target < MAX_CLASS && 1 << target < want) target++;
     if (target <= cls + 1) return;
