@@ -257,6 +257,9 @@
       li.setAttribute('data-state', a.state);
       li.setAttribute('data-severity', a.severity);
       li.setAttribute('data-note', a.note);
+      li.setAttribute('data-host', a.host || '');
+      li.setAttribute('data-since', String(a.since));
+      li.setAttribute('data-ts', String(a.ts));
       var head = document.createElement('div');
       head.textContent = (a.state === 'raised' ? '▲ ' : '✓ ') + a.note + (a.host ? ' ' + a.host : '') + ' [' + a.severity + ', ' + a.state + ']';
       var msg = document.createElement('div');
