@@ -6,7 +6,7 @@
 
 import { formatIpv4, formatIpv6 } from './address.js';
 import { AddressIndex } from './address-index.js';
-import { HistogramPool, MAX_CLASS, MIN_CLASS } from './histogram-pool.js';
+import { FLOOR_CLASS, HistogramPool, MAX_CLASS, MIN_CLASS } from './histogram-pool.js';
 import { bucketLow, bucketWidth } from './quantize.js';
 import type { DirectionStats, HostStats, SizeStats } from './summary.js';
 
@@ -41,6 +41,10 @@ export interface HostTableOptions {
 
 // scratch for re-bucketing one histogram (at most 2^MAX_CLASS pairs)
 const scratch = new Float64Array(2 << MAX_CLASS);
+/** Buckets below this are counted in a dense scratch before they reach a histogram. */
+const DENSE_KEYS = 1 << 16;
+const dense = new Uint32Array(DENSE_KEYS);
+const touched = new Uint32Array(DENSE_KEYS);
 
 export class HostTable {
   readonly index: AddressIndex;
@@ -73,7 +77,7 @@ export class HostTable {
       onGrow?.(cap);
     });
     // the pool's pages are touched only as histograms fill them: start big, copy less
-    this.pool = new HistogramPool(1 << 20, o.histogramPairs);
+    this.pool = new HistogramPool(1 << 20, o.histogramPairs, 2 * o.maxHosts * (1 << FLOOR_CLASS));
     this.rec = new Float64Array(initial * STRIDE);
     this.hot = new Float64Array(initial * HOT);
     this.lastSec = new Float64Array(initial);
@@ -249,40 +253,35 @@ export class HostTable {
       const want = Math.ceil((Math.min(count, 384) * 4) / 3);
       while (cls < MAX_CLASS && 1 << cls < want) cls++;
       off = this.pool.alloc(cls);
-      if (off < 0 && cls > MIN_CLASS) off = this.pool.alloc((cls = MIN_CLASS));
+      if (off < 0) off = this.pool.alloc((cls = FLOOR_CLASS), true);
       if (off >= 0) {
         r[o + HOFF] = off;
         r[o + HMETA] = (((r[o + HMETA] ?? 0) | 0) & 0xff00) | cls; // keep bits; used 0
       }
     }
-    if (off < 0) this.folded += count;
-    let meta = (r[o + HMETA] ?? 0) | 0;
-    let data = this.pool.data;
-    for (let i = start; i < e && off >= 0; i++) {
-      const v = sizes[i] ?? 0;
-      const cls = meta & 0xff;
-      const key = bucketLow(v, (meta >> 8) & 0xff);
-      const mask = (1 << cls) - 1;
-      for (let j = Math.imul(key, 0x9e3779b1) >>> (32 - cls); ; j = (j + 1) & mask) {
-        const p = 2 * (off + j);
-        const c = data[p + 1] ?? 0;
-        if (c === 0) {
-          data[p] = key;
-          data[p + 1] = 1;
-          meta += 65536;
-          if ((meta >> 16) * 4 > (mask + 1) * 3) {
-            r[o + HMETA] = meta;
-            this.histGrow(o);
-            off = r[o + HOFF] ?? -1;
-            meta = (r[o + HMETA] ?? 0) | 0;
-            data = this.pool.data;
-          }
-          break;
+    if (off < 0) {
+      this.folded += count;
+    } else {
+      // Count the batch per bucket first (a dense scratch for the usual sizes), then add
+      // each distinct bucket to the hashed histogram once: a host's batch has far fewer
+      // distinct buckets than values.
+      const bits = (((r[o + HMETA] ?? 0) | 0) >> 8) & 0xff;
+      let nt = 0;
+      for (let i = start; i < e; i++) {
+        const v = sizes[i] ?? 0;
+        const key = bucketLow(v, bits);
+        if (key < DENSE_KEYS) {
+          const c = dense[key] ?? 0;
+          dense[key] = c + 1;
+          if (c === 0) touched[nt++] = key;
+        } else {
+          this.histAdd(o, key, bits, 1);
         }
-        if (data[p] === key) {
-          data[p + 1] = c + 1;
-          break;
-        }
+      }
+      for (let k = 0; k < nt; k++) {
+        const key = touched[k] ?? 0;
+        this.histAdd(o, key, bits, dense[key] ?? 0);
+        dense[key] = 0;
       }
     }
     r[o + SN] = n;
@@ -290,7 +289,66 @@ export class HostTable {
     r[o + M2] = m2;
     r[o + MIN] = min;
     r[o + MAX] = max;
-    if (off >= 0) r[o + HMETA] = meta;
+  }
+
+  /**
+   * Add `count` values of bucket `key` (taken at `bits` precision) to histogram o; the
+   * histogram may have lost precision since, so the key is re-bucketed when it did.
+   */
+  private histAdd(o: number, key: number, bits: number, count: number): void {
+    const r = this.rec;
+    let off = r[o + HOFF] ?? -1;
+    if (off < 0) return;
+    let meta = (r[o + HMETA] ?? 0) | 0;
+    for (let attempt = 0; ; attempt++) {
+      const nb = (meta >> 8) & 0xff;
+      const k = nb === bits ? key : bucketLow(key, nb);
+      const cls = meta & 0xff;
+      const mask = (1 << cls) - 1;
+      const data = this.pool.data;
+      for (let j = Math.imul(k, 0x9e3779b1) >>> (32 - cls); ; j = (j + 1) & mask) {
+        const p = 2 * (off + j);
+        const c = data[p + 1] ?? 0;
+        if (c === 0) break;
+        if (data[p] === k) {
+          data[p + 1] = c + count;
+          return;
+        }
+      }
+      // a new bucket: it must fit within 3/4 load (so probes always end at an empty slot)
+      if (((meta >> 16) + 1) * 4 <= (mask + 1) * 3) {
+        for (let j = Math.imul(k, 0x9e3779b1) >>> (32 - cls); ; j = (j + 1) & mask) {
+          const p = 2 * (off + j);
+          if ((data[p + 1] ?? 0) === 0) {
+            data[p] = k;
+            data[p + 1] = count;
+            r[o + HMETA] = meta + 65536;
+            return;
+          }
+        }
+      }
+      if (attempt > 0 || !this.histGrow(o)) {
+        // No memory left and no precision left to give: the values join the nearest bucket.
+        this.folded += count;
+        this.addToNearest(o, k, count);
+        return;
+      }
+      off = r[o + HOFF] ?? -1;
+      meta = (r[o + HMETA] ?? 0) | 0;
+    }
+  }
+
+  private addToNearest(o: number, key: number, count: number): void {
+    const r = this.rec;
+    const off = r[o + HOFF] ?? 0;
+    const cls = (r[o + HMETA] ?? 0) % 256;
+    const data = this.pool.data;
+    let best = -1;
+    for (let i = 2 * off, e = 2 * (off + (1 << cls)); i < e; i += 2) {
+      if ((data[i + 1] ?? 0) === 0) continue;
+      if (best < 0 || Math.abs((data[i] ?? 0) - key) < Math.abs((data[best] ?? 0) - key)) best = i;
+    }
+    if (best >= 0) data[best + 1] = (data[best + 1] ?? 0) + count;
   }
 
   /** A pending size at fold position pos for id belongs to its current occupant. */
@@ -319,8 +377,11 @@ export class HostTable {
     if (nOff >= 0) this.rehash(o, nOff, target, (meta >> 8) & 0xff);
   }
 
-  /** A histogram is 3/4 full: a block twice the size, else one bit less precision in place. */
-  private histGrow(o: number): void {
+  /**
+   * Histogram o needs room for one more bucket within 3/4 load: a block twice the size,
+   * else one bit less precision in place. False when even one bit leaves no room.
+   */
+  private histGrow(o: number): boolean {
     const r = this.rec;
     const meta = r[o + HMETA] ?? 0;
     const cls = meta % 256;
@@ -329,15 +390,15 @@ export class HostTable {
       const off = this.pool.alloc(cls + 1);
       if (off >= 0) {
         this.rehash(o, off, cls + 1, bits);
-        return;
+        return true;
       }
     }
     while (bits > 0) {
       bits--;
       this.rehash(o, r[o + HOFF] ?? 0, cls, bits);
-      if (Math.floor((r[o + HMETA] ?? 0) / 65536) * 4 <= (1 << cls) * 3) return;
+      if ((Math.floor((r[o + HMETA] ?? 0) / 65536) + 1) * 4 <= (1 << cls) * 3) return true;
     }
-    this.folded++;
+    return false;
   }
 
   /** Re-insert histogram o's pairs into block `off` of class `cls` at `bits` precision. */

@@ -234,4 +234,50 @@ describe('hosts', () => {
     expect(c?.tx.size).toMatchObject({ count: 10, min: 64, max: 64, mean: 64 });
     expect(r.evictedHosts).toBe(1);
   });
+  it('keep exact counts, means and extremes when the histogram memory runs out (percentiles lose precision, never order)', () => {
+    // 32 KiB of histogram pairs for 200 hosts with thousands of distinct sizes each: blocks
+    // cannot grow, so histograms fall back to coarser buckets in place.
+    const { agg, send } = harness({ histogramBytes: 32 << 10 });
+    let seed = 5;
+    const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+    const sizes = new Map<string, number[]>();
+    for (let i = 0; i < 200_000; i++) {
+      const src = 0x0a000000 + (i % 200);
+      const size = 40 + Math.floor(rnd() * 9000) + (rnd() < 0.01 ? 70_000 : 0);
+      send(S + i, src, 0x0b000000, size);
+      const k = formatIpv4(src);
+      const a = sizes.get(k) ?? [];
+      a.push(size);
+      sizes.set(k, a);
+    }
+    agg.flush();
+    const r = agg.report(Infinity);
+    let checked = 0;
+    for (const h of r.hosts) {
+      const want = sizes.get(h.addr);
+      if (!want) continue;
+      const b = brute(want);
+      const got = h.tx.size;
+      expect(got).not.toBeNull();
+      if (!got) continue;
+      expect(got.count).toBe(b.count);
+      expect(got.min).toBe(b.min);
+      expect(got.max).toBe(b.max);
+      expect(Math.abs(got.mean - b.mean)).toBeLessThanOrEqual(1e-9 * b.mean);
+      expect(got.min).toBeLessThanOrEqual(got.p50);
+      expect(got.p50).toBeLessThanOrEqual(got.p95);
+      expect(got.p95).toBeLessThanOrEqual(got.p99);
+      expect(got.p99).toBeLessThanOrEqual(got.max);
+      // a bucket at b bits spans at most 1/2^b of its value; even at one bit the answer is
+      // within a factor of two of the exact nearest rank
+      for (const k of ['p50', 'p95', 'p99'] as const) {
+        expect(got[k]).toBeGreaterThanOrEqual(b[k] / 2);
+        expect(got[k]).toBeLessThanOrEqual(b[k] * 2);
+      }
+      checked++;
+    }
+    expect(checked).toBe(200);
+    // the set-up did reach the last resort: values joined a neighbouring bucket
+    expect(agg.hosts.folded).toBeGreaterThan(0);
+  });
 });
