@@ -104,6 +104,7 @@ export const REPORT: Report = {
   hosts: [host(0, 9000), host(1, 8000), host(2, 7000), host(3, 6000)],
   hostsTracked: 42,
   evictedHosts: 7,
+  untrackedPackets: 0,
   anomalies: { truncated_ipv4: 3, bad_tcp_data_offset: 2 },
   late: 5,
   gaps: 1,

@@ -19,6 +19,14 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var state = { xs: [], bytes: [], packets: [], protoLast: {}, protoTotal: {}, alerts: new Map(), seq: 0, source: null, ended: false };
+  // Alert counts of the whole run (Report.alerts from the detect stage), not only of the rows
+  // this page received: the base comes from /api/summary at connect (or the final report),
+  // alerts that arrive later are added to it. null until known (or when no detectors run).
+  var counts = null;
+  // alerts received since hello and before the base arrived, to add those the base lacks
+  var pending = [];
+  var baseWanted = false;
+  var baseGen = 0; // which fetch is still wanted (a reconnect or the final report supersedes it)
 
   function fmtNum(n) {
     if (n === null || n === undefined) return 'n/a';
@@ -108,6 +116,8 @@
   }
 
   function onAlert(a) {
+    if (counts) countAlert(counts, a);
+    else if (baseWanted) pending.push(a);
     var id = a.key + '|' + a.since;
     state.alerts.delete(id);
     state.alerts.set(id, a); // re-insert: newest last
@@ -121,7 +131,51 @@
     text($('footer'), 'source ended (' + e.reason + (e.error ? ': ' + e.error.message : '') + '); the figures stay until the server stops');
   }
 
+  // ---- run-wide alert counts ----
+  function countAlert(c, a) {
+    if (a.state === 'raised') {
+      c.raised++;
+      c.bySeverity[a.severity] = (c.bySeverity[a.severity] || 0) + 1;
+    } else {
+      c.resolved++;
+    }
+  }
+
+  function setCounts(ra) {
+    if (!ra) { counts = null; pending = []; drawAlerts(); return; }
+    counts = { raised: ra.raised, resolved: ra.resolved, held: (ra.suppressed || 0) + (ra.rateLimited || 0), bySeverity: {} };
+    for (var k in ra.bySeverity) counts.bySeverity[k] = ra.bySeverity[k];
+    drawAlerts();
+  }
+
+  // The counts so far: the analyzer's report at the feed's seq S; alerts after S are added.
+  function fetchCounts() {
+    var gen = ++baseGen;
+    baseWanted = true;
+    var headers = token ? { Authorization: 'Bearer ' + token } : {};
+    var done = function (body) {
+      if (gen !== baseGen || !baseWanted) return; // superseded by the final report or a reconnect
+      baseWanted = false;
+      var later = pending; pending = [];
+      if (!body) { drawAlerts(); return; } // counts stay those of the rows received
+      setCounts(body.report && body.report.alerts);
+      if (counts) for (var i = 0; i < later.length; i++) if (later[i].seq > body.seq) countAlert(counts, later[i]);
+      drawAlerts();
+    };
+    fetch('/api/summary?hosts=0', { headers: headers, cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(done, function () { done(null); });
+  }
+
+  function onReport(r) {
+    // the final word: the report's own counts (what was raised, resolved and held back)
+    baseGen++; baseWanted = false; pending = [];
+    setCounts(r.alerts);
+  }
+
   function onHello(h) {
+    counts = null; pending = [];
+    fetchCounts();
     state.xs = []; state.bytes = []; state.packets = []; state.protoTotal = {}; state.protoLast = {};
     state.alerts = new Map(); state.ended = false; state.source = h.source;
     text($('source'), h.source.description + ' · netpulse ' + h.server.version);
@@ -151,6 +205,12 @@
       var sz = h.tx.size || h.rx.size;
       var tr = document.createElement('tr');
       tr.appendChild(td(h.addr));
+      // risk score 0-100 from risky-services (absent when 0 or the detector is off)
+      var risk = typeof h.risk === 'number' && h.risk > 0 ? h.risk : 0;
+      var rc = td(risk > 0 ? String(risk) : '–', 'num risk');
+      rc.setAttribute('data-risk', String(risk));
+      if (risk >= 80) rc.className += ' risk-high'; else if (risk >= 40) rc.className += ' risk-mid';
+      tr.appendChild(rc);
       tr.appendChild(td(fmtNum(h.tx.packets), 'num'));
       tr.appendChild(td(fmtBytes(h.tx.bytes), 'num'));
       tr.appendChild(td(fmtNum(h.rx.packets), 'num'));
@@ -197,6 +257,9 @@
       li.setAttribute('data-state', a.state);
       li.setAttribute('data-severity', a.severity);
       li.setAttribute('data-note', a.note);
+      li.setAttribute('data-host', a.host || '');
+      li.setAttribute('data-since', String(a.since));
+      li.setAttribute('data-ts', String(a.ts));
       var head = document.createElement('div');
       head.textContent = (a.state === 'raised' ? '▲ ' : '✓ ') + a.note + (a.host ? ' ' + a.host : '') + ' [' + a.severity + ', ' + a.state + ']';
       var msg = document.createElement('div');
@@ -208,7 +271,25 @@
       items.appendChild(li);
     }
     list.replaceChildren(items);
-    text($('alert-count'), '(' + raised + ' raised, ' + (all.length - raised) + ' resolved)');
+    drawCounts(raised, all.length - raised);
+  }
+
+  function drawCounts(listRaised, listResolved) {
+    var el = $('alert-count');
+    if (!counts) {
+      // no run-wide counts (no detectors, or not known yet): what this page has received
+      el.removeAttribute('data-raised'); el.removeAttribute('data-open');
+      text(el, '(' + listRaised + ' raised, ' + listResolved + ' resolved)');
+      return;
+    }
+    var open = Math.max(0, counts.raised - counts.resolved);
+    el.setAttribute('data-raised', String(counts.raised));
+    el.setAttribute('data-open', String(open));
+    var sev = [];
+    var order = ['critical', 'warning', 'info'];
+    for (var i = 0; i < order.length; i++) if (counts.bySeverity[order[i]]) sev.push(counts.bySeverity[order[i]] + ' ' + order[i]);
+    text(el, '(run: ' + fmtNum(counts.raised) + ' raised' + (sev.length ? ': ' + sev.join(', ') : '') + '; ' + fmtNum(open) + ' open' +
+      (counts.held ? '; ' + fmtNum(counts.held) + ' held back' : '') + ')');
   }
 
   // ---- connection ----
@@ -232,7 +313,8 @@
         case 'stats': onStats(m); break;
         case 'alert': onAlert(m); break;
         case 'end': onEnd(m); break;
-        default: break; // report, lagged: nothing to draw
+        case 'report': onReport(m); break;
+        default: break; // lagged: nothing to draw
       }
       document.body.setAttribute('data-seq', String(state.seq));
     };
