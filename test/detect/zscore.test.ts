@@ -175,7 +175,7 @@ describe('zscore', () => {
           c.zscore.window = 60;
           c.zscore.warmup = 20;
           c.zscore.raiseAfter = 1;
-          c.zscore.hosts = { enabled: true, max: 3, metric, floor: { relative: 0.5, bytes: 2000, packets: 5 } };
+          c.zscore.hosts = { enabled: true, max: 3, metric, floor: { relative: 0.5, bytes: 2000, packets: 5 }, normalize: false };
         }),
       );
       const out: Alert[] = [];
@@ -200,7 +200,7 @@ describe('zscore', () => {
     expect(stage.stats().zscoreEvicted).toBe(2);
   });
 
-  it('counts an absent host as zero only when the list of hosts was complete', () => {
+  it('without a hosts view, hosts missing from the summary list count as idle (quiet here either way)', () => {
     const mk = (complete: boolean) => {
       const stage = createDetectStage(
         onlyDetector((c) => {
@@ -209,12 +209,12 @@ describe('zscore', () => {
           c.zscore.window = 30;
           c.zscore.warmup = 10;
           c.zscore.raiseAfter = 1;
-          c.zscore.hosts = { enabled: true, max: 10, metric: 'bytes', floor: { relative: 0.1, bytes: 1000, packets: 10 } };
+          c.zscore.hosts = { enabled: true, max: 10, metric: 'bytes', floor: { relative: 0.1, bytes: 1000, packets: 10 }, normalize: false };
         }),
       );
       const out: Alert[] = [];
       for (let t = 0; t < 30; t++) {
-        // 10.0.0.1 talks every other second; absent seconds are zeros only if the list is complete.
+        // 10.0.0.1 talks every other second; the seconds it is not listed count as zeros.
         const hs = t % 2 === 0 ? [host('10.0.0.1', [10, 1e6])] : [];
         out.push(...stage.observe(second(t, { hosts: hs, activeHosts: complete ? hs.length : 50 })));
       }
@@ -222,7 +222,7 @@ describe('zscore', () => {
     };
     // Complete lists: the baseline alternates 0 and 1e6 (stdev 5e5): 1e6 is 1 sigma, quiet.
     expect(mk(true)).toEqual([]);
-    // Truncated lists: only the 1e6 samples are known; no false zeros, and still quiet.
+    // A list cut to the top hosts (activeHosts 50) is read the same way: still quiet.
     expect(mk(false)).toEqual([]);
   });
 });
