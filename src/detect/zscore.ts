@@ -52,6 +52,8 @@ class HostSeries {
   tail = NONE;
   used = 0;
   evicted = 0;
+  /** Host-seconds not scored because every slot was busy (cumulative). */
+  untracked = 0;
 
   constructor(readonly max: number) {
     this.id = new Int32Array(max);
@@ -89,8 +91,13 @@ class HostSeries {
     return s;
   }
 
-  /** A fresh slot for (id, gen): a free one, the id's old one, or the least recently used. */
-  take(id: number, gen: number, ts: number): number {
+  /**
+   * A fresh slot for (id, gen): a free one, the id's old one, or the least recently used
+   * if that one has been idle more than `minIdle` seconds; else -1 (the host is not
+   * tracked this second: with more active hosts than slots, series that are learning are
+   * not thrown away for newcomers, which would leave every series in warm-up).
+   */
+  take(id: number, gen: number, ts: number, minIdle: number): number {
     if (id >= this.slotOf.length) {
       let n = this.slotOf.length;
       while (n <= id) n *= 2;
@@ -105,6 +112,10 @@ class HostSeries {
       s = this.used++;
     } else {
       s = this.tail;
+      if (ts - (this.last[s] ?? 0) <= minIdle) {
+        this.untracked++;
+        return -1;
+      }
       this.unlink(s);
       this.slotOf[this.id[s] ?? 0] = 0;
       this.evicted++;
@@ -148,6 +159,11 @@ export class ZscoreDetector implements Detector {
   /** Series evicted to stay within hosts.max (reported). */
   get evicted(): number {
     return this.slots.evicted;
+  }
+
+  /** Host-seconds not scored because all hosts.max series were busy (reported). */
+  get untracked(): number {
+    return this.slots.untracked;
   }
 
   /**
@@ -257,7 +273,8 @@ export class ZscoreDetector implements Detector {
       let slot = sl.find(id, gen);
       let b: RollingBaseline | undefined;
       if (slot < 0) {
-        slot = sl.take(id, gen, ts - 1);
+        slot = sl.take(id, gen, ts - 1, this.cfg.warmup);
+        if (slot < 0) continue;
         b = sl.series[slot];
         if (b === undefined) sl.series[slot] = b = new RollingBaseline(window, this.cfg.method);
         else b.reset();

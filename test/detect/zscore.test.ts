@@ -194,8 +194,15 @@ describe('zscore', () => {
     };
     run('bytes');
     const stage = run('packets');
-    // Three more hosts: the least recently active series are evicted, memory stays bounded.
-    stage.observe(second(40, { hosts: [host('10.0.0.3', [1, 1]), host('10.0.0.4', [1, 1]), host('10.0.0.5', [1, 1])] }));
+    // Three more hosts, one free slot: the series still learning (seen within warm-up, 20 s)
+    // keep theirs; two newcomers are not tracked (counted). Memory stays bounded.
+    const three = [host('10.0.0.3', [1, 1]), host('10.0.0.4', [1, 1]), host('10.0.0.5', [1, 1])];
+    stage.observe(second(40, { hosts: three }));
+    expect(stage.stats().zscoreSeries).toBe(3);
+    expect(stage.stats().zscoreEvicted).toBe(0);
+    expect(stage.stats().untracked.zscore).toBe(2);
+    // Once 10.0.0.1 and .2 have been idle longer than the warm-up, newcomers take their slots.
+    stage.observe(second(61, { hosts: three }));
     expect(stage.stats().zscoreSeries).toBe(3);
     expect(stage.stats().zscoreEvicted).toBe(2);
   });
