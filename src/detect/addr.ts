@@ -1,6 +1,7 @@
 // Addresses for detectors: numeric keys for the per-packet hooks (no strings, no
 // allocation), text for alerts, and CIDR sets for allow-lists and local networks.
 
+import { formatIpv6 } from '../aggregate/address.js';
 import { ConfigError } from '../errors.js';
 import type { DecodedPacket } from '../decode/packet.js';
 
@@ -51,42 +52,12 @@ export function mixKey(k: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-export function formatIpv4(a: number): string {
-  const v = a >>> 0;
-  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-}
-
-/** RFC 5952 text: lowercase, leading zeros dropped, the longest run (>= 2) of zero groups as "::". */
-export function formatIpv6(w: ArrayLike<number>): string {
-  const g: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const x = (w[i] ?? 0) >>> 0;
-    g.push(x >>> 16, x & 0xffff);
-  }
-  // IPv4-mapped addresses keep their dotted tail, as tshark and inet_ntop print them.
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${formatIpv4((w[3] ?? 0) >>> 0)}`;
-  }
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (x: number | undefined): string => (x ?? 0).toString(16);
-  if (bestLen < 2) return g.map(hex).join(':');
-  const head = g.slice(0, bestStart).map(hex).join(':');
-  const tail = g.slice(bestStart + bestLen).map(hex).join(':');
-  return `${head}::${tail}`;
+/**
+ * Text of the IPv6 address in words w[at, at + 4): the aggregator's RFC 5952 formatter
+ * (src/aggregate/address.ts, the one every summary uses), so alerts spell hosts the same way.
+ */
+export function formatIpv6At(w: ArrayLike<number>, at: number): string {
+  return formatIpv6(w[at] ?? 0, w[at + 1] ?? 0, w[at + 2] ?? 0, w[at + 3] ?? 0);
 }
 
 /** Parsed address: IPv4 as one word, IPv6 as four big-endian words. */

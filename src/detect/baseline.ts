@@ -28,6 +28,16 @@ export class RollingBaseline {
     this.sorted = method === 'median' ? new Float64Array(window) : null;
   }
 
+  /** Forget every sample (the series is given to another host); memory is kept. */
+  reset(): void {
+    this.next = 0;
+    this.count = 0;
+    this.anomalousRun = 0;
+    this.mu = 0;
+    this.m2 = 0;
+    this.sinceResum = 0;
+  }
+
   push(x: number): void {
     const w = this.window;
     if (this.count === w) {
@@ -181,4 +191,9 @@ function upperBound(s: Float64Array, n: number, x: number): number {
 export function guardedZ(x: number, center: number, spread: number, floor: number): { z: number; sd: number } {
   const sd = Math.max(spread, floor, Number.MIN_VALUE);
   return { z: zScore(x, center, sd), sd };
+}
+
+/** The spread used for scoring: at least the floor (and never 0). Allocation-free form of guardedZ's sd. */
+export function flooredSpread(spread: number, floor: number): number {
+  return Math.max(spread, floor, Number.MIN_VALUE);
 }

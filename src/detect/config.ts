@@ -68,6 +68,8 @@ export interface ZscoreConfig extends LifecycleConfig {
     /** packets/s (default: one host's bytes are far heavier-tailed than its packets) or bytes/s. */
     metric: 'packets' | 'bytes';
     floor: StdevFloor;
+    /** Divide a host's value by how far all traffic is above its usual level (when it is). */
+    normalize: boolean;
   };
 }
 
@@ -259,7 +261,7 @@ export function defaultDetectConfig(): DetectConfig {
       direction: 'up',
       floor: { relative: 0.1, bytes: 1000, packets: 10 },
       global: true,
-      hosts: { enabled: true, max: 1000, metric: 'packets', floor: { relative: 0.5, bytes: 2000, packets: 5 } },
+      hosts: { enabled: true, max: 1000, metric: 'packets', floor: { relative: 0.5, bytes: 2000, packets: 3 }, normalize: true },
     },
     newHost: {
       enabled: true,
@@ -485,11 +487,12 @@ function readZscore(r: ConfigReader, v: unknown, c: ZscoreConfig): void {
   if (o.floor !== undefined) readFloor(r, o.floor, 'zscore.floor', c.floor);
   if (o.global !== undefined) c.global = r.bool(o.global, 'zscore.global');
   if (o.hosts !== undefined) {
-    const h = r.obj(o.hosts, 'zscore.hosts', ['enabled', 'max', 'metric', 'floor']);
+    const h = r.obj(o.hosts, 'zscore.hosts', ['enabled', 'max', 'metric', 'floor', 'normalize']);
     if (h.enabled !== undefined) c.hosts.enabled = r.bool(h.enabled, 'zscore.hosts.enabled');
     if (h.max !== undefined) c.hosts.max = r.int(h.max, 'zscore.hosts.max', 1, 100_000);
     if (h.metric !== undefined) c.hosts.metric = r.oneOf(h.metric, 'zscore.hosts.metric', ['packets', 'bytes']);
     if (h.floor !== undefined) readFloor(r, h.floor, 'zscore.hosts.floor', c.hosts.floor);
+    if (h.normalize !== undefined) c.hosts.normalize = r.bool(h.normalize, 'zscore.hosts.normalize');
   }
   if (c.warmup > c.window) r.fail('zscore.warmup', `(${c.warmup}) must not exceed zscore.window (${c.window})`);
 }

@@ -191,6 +191,11 @@ export class Tracker {
     return c !== undefined && c.state !== PENDING;
   }
 
+  /** Whether (note, host) is tracked at all (pending, raised or muted). */
+  tracks(note: string, host: string | null): boolean {
+    return this.open.has(this.keyOf(note, host));
+  }
+
   /** Open conditions' hosts for this note (for detectors that need to ask "still bad?"). */
   openHosts(note: string): (string | null)[] {
     const out: (string | null)[] = [];

@@ -7,7 +7,8 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import type { SecondSummary } from '../aggregate/summary.js';
 import { AnalyzerError, ConfigError } from '../errors.js';
 import type { Alert } from './alert.js';
-import { formatIpv4, formatIpv6, parseAddr } from './addr.js';
+import { formatIpv4 } from '../aggregate/address.js';
+import { formatIpv6At, parseAddr } from './addr.js';
 import type { NewHostConfig } from './config.js';
 import type { Detector } from './detector.js';
 import type { Tracker } from './lifecycle.js';
@@ -16,7 +17,7 @@ import type { Tracker } from './lifecycle.js';
 export function canonicalAddr(text: string): string | null {
   const a = parseAddr(text);
   if (a === null) return null;
-  return a.version === 4 ? formatIpv4(a.words[0] ?? 0) : formatIpv6(a.words);
+  return a.version === 4 ? formatIpv4(a.words[0] ?? 0) : formatIpv6At(a.words, 0);
 }
 
 /** Read a known-hosts file: addresses, one per line; '#' starts a comment; extra fields ignored. */

@@ -13,7 +13,8 @@
 import type { SecondSummary } from '../aggregate/summary.js';
 import { LAYER, TCP_FLAGS, type DecodedPacket } from '../decode/packet.js';
 import type { Alert } from './alert.js';
-import { formatIpv4, formatIpv6, key6 } from './addr.js';
+import { formatIpv4 } from '../aggregate/address.js';
+import { formatIpv6At, key6 } from './addr.js';
 import type { PortScanConfig } from './config.js';
 import type { Detector } from './detector.js';
 import type { Tracker } from './lifecycle.js';
@@ -107,7 +108,7 @@ class AddrPool {
     this.words.copyWithin(to * 4, from * 4, from * 4 + 4);
   }
   text(i: number): string {
-    return this.version[i] === 6 ? formatIpv6(this.words.subarray(i * 4, i * 4 + 4)) : formatIpv4(this.keys[i] ?? 0);
+    return this.version[i] === 6 ? formatIpv6At(this.words, i * 4) : formatIpv4(this.keys[i] ?? 0);
   }
 }
 

@@ -10,7 +10,8 @@
 import type { Report, SecondSummary } from '../aggregate/summary.js';
 import { TCP_FLAGS, type DecodedPacket } from '../decode/packet.js';
 import type { Alert } from './alert.js';
-import { formatIpv4, formatIpv6, key6, parseAddr } from './addr.js';
+import { formatIpv4 } from '../aggregate/address.js';
+import { formatIpv6At, key6, parseAddr } from './addr.js';
 import type { RiskyServicesConfig } from './config.js';
 import type { Detector } from './detector.js';
 import type { Observation, Tracker } from './lifecycle.js';
@@ -193,7 +194,7 @@ export class RiskyServicesDetector implements Detector {
   }
 
   private text(slot: number): string {
-    return this.version[slot] === 6 ? formatIpv6(this.words.subarray(slot * 4, slot * 4 + 4)) : formatIpv4(this.hosts.ka[slot] ?? 0);
+    return this.version[slot] === 6 ? formatIpv6At(this.words, slot * 4) : formatIpv4(this.hosts.ka[slot] ?? 0);
   }
 
   private slotOf(addr: string): number {

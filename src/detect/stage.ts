@@ -166,6 +166,7 @@ export function createDetectStage(config: DetectConfig): DetectStage {
       if (parts.portScan !== undefined) untracked['port-scan'] = parts.portScan.untracked;
       if (parts.synFlood !== undefined) untracked['syn-flood'] = parts.synFlood.untracked;
       if (parts.risky !== undefined) untracked['risky-services'] = parts.risky.untracked;
+      if (parts.zscore !== undefined) untracked.zscore = parts.zscore.untracked;
       return {
         alerts: { ...gate.counts, byDetector: { ...gate.counts.byDetector }, bySeverity: { ...gate.counts.bySeverity } },
         open: gate.counts.raised - gate.counts.resolved,

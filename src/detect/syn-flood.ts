@@ -8,7 +8,8 @@
 import type { SecondSummary } from '../aggregate/summary.js';
 import { TCP_FLAGS, type DecodedPacket } from '../decode/packet.js';
 import type { Alert } from './alert.js';
-import { formatIpv4, formatIpv6, key6 } from './addr.js';
+import { formatIpv4 } from '../aggregate/address.js';
+import { formatIpv6At, key6 } from './addr.js';
 import type { SynFloodConfig } from './config.js';
 import type { Detector } from './detector.js';
 import type { Tracker } from './lifecycle.js';
@@ -139,7 +140,7 @@ export class SynFloodDetector implements Detector {
   }
 
   private text(d: number): string {
-    return this.version[d] === 6 ? formatIpv6(this.words.subarray(d * 4, d * 4 + 4)) : formatIpv4(this.dst.ka[d] ?? 0);
+    return this.version[d] === 6 ? formatIpv6At(this.words, d * 4) : formatIpv4(this.dst.ka[d] ?? 0);
   }
 
   /** Close the second being counted (its results wait for the pipeline) and start `sec`. */

@@ -1,20 +1,25 @@
-// zscore detector: each second's global bytes/s and packets/s, and each listed host's
+// zscore detector: each second's global bytes/s and packets/s, and every active host's
 // packets/s (or bytes/s), scored against a rolling baseline of that series BEFORE the
 // second joins it. An anomalous second joins clipped to the threshold while its condition
 // is unconfirmed (so natural bursts teach the baseline their size), and stays out once the
 // condition is raised (so a long spike cannot become its own normal; a shift lasting a
-// whole window is learned and its alert ends). Per-host series live in a bounded LRU map.
-// The defaults (z >= 6 for 3 s, per-host packets with a wider floor) come from the
-// labelled evaluation (npm run eval).
+// whole window is learned and its alert ends). Per-host series are fed from the
+// aggregator's view of every host of the second (SecondHosts), keyed by (id, generation),
+// in at most hosts.max slots (least recently active evicted); a host absent in a second
+// had no traffic: its series gets a zero for it (added when the host next shows up).
+// Per host and second nothing is allocated; strings are made only for anomalous hosts.
+// The defaults come from the labelled evaluation (npm run eval). Owned by detect2.
 
-import type { SecondSummary } from '../aggregate/summary.js';
+import type { SecondHosts, SecondSummary } from '../aggregate/summary.js';
 import type { Alert } from './alert.js';
-import { RollingBaseline, guardedZ } from './baseline.js';
+import { RollingBaseline, flooredSpread } from './baseline.js';
 import type { ZscoreConfig } from './config.js';
 import type { Detector } from './detector.js';
+import { ListedHosts } from './listed-hosts.js';
 import type { Tracker } from './lifecycle.js';
 import { formatValue } from './units.js';
 
+/** The last score (reused: scoring allocates nothing). */
 interface Scored {
   anomalous: boolean;
   z: number;
@@ -22,14 +27,121 @@ interface Scored {
   sd: number;
 }
 
+const NONE = -1;
+
+/**
+ * Per-host series in fixed slots: id -> slot through a table indexed by host id (ids are
+ * dense, below the aggregator's maxHosts), a typed-array LRU list for eviction, and for
+ * each slot the second of its last sample (zeros for the seconds between are added when
+ * the host shows up again, at most a window's worth).
+ */
+class HostSeries {
+  /** Host id -> slot + 1 (0: none). Grown by doubling as ids grow. */
+  slotOf = new Int32Array(1024);
+  readonly id: Int32Array;
+  readonly gen: Float64Array;
+  readonly last: Float64Array;
+  readonly prev: Int32Array;
+  readonly next: Int32Array;
+  readonly series: (RollingBaseline | undefined)[] = [];
+  /** Address text of a slot whose host has (or may have) an open condition; else null. */
+  readonly flagged: (string | null)[] = [];
+  /** Slots with flagged !== null (few). */
+  readonly flaggedSlots: number[] = [];
+  head = NONE;
+  tail = NONE;
+  used = 0;
+  evicted = 0;
+  /** Host-seconds not scored because every slot was busy (cumulative). */
+  untracked = 0;
+
+  constructor(readonly max: number) {
+    this.id = new Int32Array(max);
+    this.gen = new Float64Array(max);
+    this.last = new Float64Array(max);
+    this.prev = new Int32Array(max).fill(NONE);
+    this.next = new Int32Array(max).fill(NONE);
+  }
+
+  private unlink(s: number): void {
+    const p = this.prev[s] ?? NONE;
+    const n = this.next[s] ?? NONE;
+    if (p === NONE) this.head = n;
+    else this.next[p] = n;
+    if (n === NONE) this.tail = p;
+    else this.prev[n] = p;
+  }
+
+  private pushFront(s: number): void {
+    this.prev[s] = NONE;
+    this.next[s] = this.head;
+    if (this.head !== NONE) this.prev[this.head] = s;
+    this.head = s;
+    if (this.tail === NONE) this.tail = s;
+  }
+
+  /** The slot of (id, gen), made most recently used; -1 if it has none. */
+  find(id: number, gen: number): number {
+    const s = (id < this.slotOf.length ? (this.slotOf[id] ?? 0) : 0) - 1;
+    if (s < 0 || this.gen[s] !== gen) return -1;
+    if (this.head !== s) {
+      this.unlink(s);
+      this.pushFront(s);
+    }
+    return s;
+  }
+
+  /**
+   * A fresh slot for (id, gen): a free one, the id's old one, or the least recently used
+   * if that one has been idle more than `minIdle` seconds; else -1 (the host is not
+   * tracked this second: with more active hosts than slots, series that are learning are
+   * not thrown away for newcomers, which would leave every series in warm-up).
+   */
+  take(id: number, gen: number, ts: number, minIdle: number): number {
+    if (id >= this.slotOf.length) {
+      let n = this.slotOf.length;
+      while (n <= id) n *= 2;
+      const g = new Int32Array(n);
+      g.set(this.slotOf);
+      this.slotOf = g;
+    }
+    let s = (this.slotOf[id] ?? 0) - 1;
+    if (s >= 0) {
+      this.unlink(s); // the id was given to another host (a new generation)
+    } else if (this.used < this.max) {
+      s = this.used++;
+    } else {
+      s = this.tail;
+      if (ts - (this.last[s] ?? 0) <= minIdle) {
+        this.untracked++;
+        return -1;
+      }
+      this.unlink(s);
+      this.slotOf[this.id[s] ?? 0] = 0;
+      this.evicted++;
+    }
+    this.slotOf[id] = s + 1;
+    this.id[s] = id;
+    this.gen[s] = gen;
+    this.last[s] = ts;
+    this.pushFront(s);
+    return s;
+  }
+}
+
 export class ZscoreDetector implements Detector {
   readonly name = 'zscore';
   private readonly gBytes: RollingBaseline;
   private readonly gPackets: RollingBaseline;
-  /** addr -> series; Map order is least recently active first. */
-  private readonly hosts = new Map<string, RollingBaseline>();
-  /** Series evicted to stay within hosts.max (reported). */
-  evicted = 0;
+  private readonly slots: HostSeries;
+  private readonly listed = new ListedHosts();
+  private readonly r: Scored = { anomalous: false, z: 0, center: 0, sd: 0 };
+  private readonly spikeNote: string;
+  private readonly dropNote: string;
+  private readonly unit: string;
+  /** All traffic's usual packets/s (0: unknown or not normalising) and this second's. */
+  private usual = 0;
+  private now = 0;
 
   constructor(
     private readonly cfg: ZscoreConfig,
@@ -37,20 +149,38 @@ export class ZscoreDetector implements Detector {
   ) {
     this.gBytes = new RollingBaseline(cfg.window, cfg.method);
     this.gPackets = new RollingBaseline(cfg.window, cfg.method);
+    this.slots = new HostSeries(Math.max(1, cfg.hosts.max));
+    const packets = cfg.hosts.metric === 'packets';
+    this.spikeNote = packets ? 'Host_Packets_Spike' : 'Host_Bytes_Spike';
+    this.dropNote = packets ? 'Host_Packets_Drop' : 'Host_Bytes_Drop';
+    this.unit = packets ? 'packets/s' : 'bytes/s';
+  }
+
+  /** Series evicted to stay within hosts.max (reported). */
+  get evicted(): number {
+    return this.slots.evicted;
+  }
+
+  /** Host-seconds not scored because all hosts.max series were busy (reported). */
+  get untracked(): number {
+    return this.slots.untracked;
   }
 
   /**
-   * Score x against b, then let x join b: as is when normal, clipped to the threshold when
-   * anomalous but not yet raised, not at all while `raised` (for at most a whole window).
+   * Score x against b into this.r (false during warm-up), then let x join b: as is when
+   * normal, clipped to the threshold when anomalous but not yet raised, not at all while
+   * `raised` (for at most a whole window).
    */
-  private score(b: RollingBaseline, x: number, absFloor: number, relFloor: number, raised: boolean): Scored | null {
+  private score(b: RollingBaseline, x: number, absFloor: number, relFloor: number, raised: boolean): boolean {
     const { threshold, warmup, direction, window } = this.cfg;
     if (b.count < warmup) {
       b.push(x);
-      return null;
+      return false;
     }
+    const r = this.r;
     const center = b.center();
-    const { z, sd } = guardedZ(x, center, b.spread(), Math.max(absFloor, relFloor * Math.abs(center)));
+    const sd = flooredSpread(b.spread(), Math.max(absFloor, relFloor * Math.abs(center)));
+    const z = (x - center) / sd;
     const anomalous = z >= threshold || (direction === 'both' && z <= -threshold);
     if (!anomalous) {
       b.anomalousRun = 0;
@@ -60,7 +190,11 @@ export class ZscoreDetector implements Detector {
     } else if (++b.anomalousRun > window) {
       b.push(x);
     }
-    return { anomalous, z, center, sd };
+    r.anomalous = anomalous;
+    r.z = z;
+    r.center = center;
+    r.sd = sd;
+    return true;
   }
 
   private mark(ts: number, note: string, host: string | null, metric: string, x: number, r: Scored, also = ''): void {
@@ -85,80 +219,138 @@ export class ZscoreDetector implements Detector {
   private global(s: SecondSummary): void {
     const f = this.cfg.floor;
     const raised = this.tracker.isOpen('Global_Traffic_Spike', null) || this.tracker.isOpen('Global_Traffic_Drop', null);
-    const rb = this.score(this.gBytes, s.bytes, f.bytes, f.relative, raised);
-    const rp = this.score(this.gPackets, s.packets, f.packets, f.relative, raised);
-    const hits: [Scored, number, string][] = [];
-    if (rb !== null && rb.anomalous) hits.push([rb, s.bytes, 'bytes/s']);
-    if (rp !== null && rp.anomalous) hits.push([rp, s.packets, 'packets/s']);
-    if (hits.length === 0) {
+    const r = this.r;
+    const bHit = this.score(this.gBytes, s.bytes, f.bytes, f.relative, raised) && r.anomalous;
+    const rb: Scored = { ...r };
+    const pHit = this.score(this.gPackets, s.packets, f.packets, f.relative, raised) && r.anomalous;
+    if (!bHit && !pHit) {
       this.tracker.normal('Global_Traffic_Spike', null, s.packets);
       this.tracker.normal('Global_Traffic_Drop', null, s.packets);
       return;
     }
+    const hits: [Scored, number, string][] = [];
+    if (bHit) hits.push([rb, s.bytes, 'bytes/s']);
+    if (pHit) hits.push([{ ...r }, s.packets, 'packets/s']);
     hits.sort((a, b) => Math.abs(b[0].z) - Math.abs(a[0].z));
-    const [[r, x, metric], other] = hits as [[Scored, number, string], ...[Scored, number, string][]];
+    const [[hr, x, metric], other] = hits as [[Scored, number, string], ...[Scored, number, string][]];
     const also = other === undefined ? '' : `; ${other[2]} ${formatValue(other[1], other[2])} is ${Math.abs(other[0].z).toFixed(1)} sigma off too`;
-    this.mark(s.ts, r.z > 0 ? 'Global_Traffic_Spike' : 'Global_Traffic_Drop', null, metric, x, r, also);
+    this.mark(s.ts, hr.z > 0 ? 'Global_Traffic_Spike' : 'Global_Traffic_Drop', null, metric, x, hr, also);
   }
 
-  observe(s: SecondSummary): readonly Alert[] {
+  observe(s: SecondSummary, hosts?: SecondHosts): readonly Alert[] {
     const cfg = this.cfg;
+    // All traffic's usual level, before this second joins it (see observeHosts).
+    this.usual = cfg.hosts.normalize && this.gPackets.count >= cfg.warmup ? this.gPackets.center() : 0;
+    this.now = s.packets;
     if (cfg.global) this.global(s);
-    if (cfg.hosts.enabled) this.observeHosts(s);
+    if (cfg.hosts.enabled) this.observeHosts(s.ts, hosts ?? this.listed.over(s.hosts));
     const out: Alert[] = [];
     this.tracker.step(s.ts, out);
+    this.unflag();
     return out;
   }
 
   finish(lastTs: number): readonly Alert[] {
     const out: Alert[] = [];
     this.tracker.finish(lastTs, out);
+    this.unflag();
     return out;
   }
 
-  private observeHosts(s: SecondSummary): void {
-    const { max, metric, floor } = this.cfg.hosts;
+  private observeHosts(ts: number, hosts: SecondHosts): void {
+    const { floor, metric } = this.cfg.hosts;
     const packets = metric === 'packets';
-    const note = packets ? 'Host_Packets_Spike' : 'Host_Bytes_Spike';
-    const drop = packets ? 'Host_Packets_Drop' : 'Host_Bytes_Drop';
-    const unit = packets ? 'packets/s' : 'bytes/s';
     const absFloor = packets ? floor.packets : floor.bytes;
-    const seen = new Set<string>();
-    for (const h of s.hosts) {
-      const x = packets ? h.tx.packets + h.rx.packets : h.tx.bytes + h.rx.bytes;
-      seen.add(h.addr);
-      let b = this.hosts.get(h.addr);
-      if (b === undefined) {
-        if (this.hosts.size >= max) {
-          const oldest = this.hosts.keys().next();
-          if (!oldest.done) {
-            this.hosts.delete(oldest.value);
-            this.evicted++;
-          }
-        }
-        b = new RollingBaseline(this.cfg.window, this.cfg.method);
+    const rel = floor.relative;
+    const window = this.cfg.window;
+    const sl = this.slots;
+    const n = hosts.count;
+    for (let i = 0; i < n; i++) {
+      const id = hosts.id(i);
+      const gen = hosts.generation(i);
+      const raw = packets ? hosts.txPackets(i) + hosts.rxPackets(i) : hosts.txBytes(i) + hosts.rxBytes(i);
+      const x = raw / this.lift(hosts, i);
+      let slot = sl.find(id, gen);
+      let b: RollingBaseline | undefined;
+      if (slot < 0) {
+        slot = sl.take(id, gen, ts - 1, this.cfg.warmup);
+        if (slot < 0) continue;
+        b = sl.series[slot];
+        if (b === undefined) sl.series[slot] = b = new RollingBaseline(window, this.cfg.method);
+        else b.reset();
+        if ((sl.flagged[slot] ?? null) !== null) this.dropFlag(slot);
       } else {
-        this.hosts.delete(h.addr);
+        b = sl.series[slot] as RollingBaseline;
       }
-      this.hosts.set(h.addr, b);
-      const raised = this.tracker.isOpen(note, h.addr) || this.tracker.isOpen(drop, h.addr);
-      const r = this.score(b, x, absFloor, floor.relative, raised);
-      if (r !== null && r.anomalous) this.mark(s.ts, r.z > 0 ? note : drop, h.addr, unit, x, r);
-      else this.tracker.normal(note, h.addr, x);
+      // The seconds since its last sample, in which the host had no traffic: zeros.
+      const idle = Math.min(ts - (sl.last[slot] ?? ts) - 1, window);
+      if (idle > 0) {
+        for (let k = 0; k < idle; k++) b.push(0);
+        b.anomalousRun = 0;
+      }
+      sl.last[slot] = ts;
+      const flagged = sl.flagged[slot] ?? null;
+      const raised = flagged !== null && (this.tracker.isOpen(this.spikeNote, flagged) || this.tracker.isOpen(this.dropNote, flagged));
+      if (this.score(b, x, absFloor, rel, raised) && this.r.anomalous) {
+        const addr = flagged ?? this.flag(slot, hosts.address(i));
+        this.mark(ts, this.r.z > 0 ? this.spikeNote : this.dropNote, addr, this.unit, x, this.r);
+      } else if (flagged !== null) {
+        this.tracker.normal(this.spikeNote, flagged, x);
+        this.tracker.normal(this.dropNote, flagged, x);
+      }
     }
-    // Hosts absent from a complete list had no traffic: a real zero sample. When the list
-    // was cut to the top hosts, an absent host's value is unknown and no sample is added.
-    if (s.hosts.length >= s.activeHosts) {
-      for (const [addr, b] of this.hosts) {
-        if (seen.has(addr)) continue;
-        b.push(0);
-        this.tracker.normal(this.cfg.hosts.metric === 'packets' ? 'Host_Packets_Spike' : 'Host_Bytes_Spike', addr, 0);
+    // Flagged hosts absent this second: their current value is 0 (for the resolve message).
+    for (const slot of sl.flaggedSlots) {
+      const a = sl.flagged[slot] ?? null;
+      if (a !== null && sl.last[slot] !== ts) {
+        this.tracker.normal(this.spikeNote, a, 0);
+        this.tracker.normal(this.dropNote, a, 0);
+      }
+    }
+  }
+
+  /**
+   * How far the traffic of every other host is above its usual level this second (>= 1):
+   * a rise of everything (a busy minute) lifts each host with it and is the global series'
+   * business, so host values are scored with it divided out. The host's own packets are
+   * left out of it, or a host's burst would divide itself away.
+   */
+  private lift(hosts: SecondHosts, i: number): number {
+    if (this.usual <= 0) return 1;
+    const own = hosts.txPackets(i) + hosts.rxPackets(i);
+    const others = this.now - own;
+    // The host's usual share is small next to all traffic; `usual` stands for the others'.
+    return others > this.usual ? others / this.usual : 1;
+  }
+
+  private flag(slot: number, addr: string): string {
+    this.slots.flagged[slot] = addr;
+    this.slots.flaggedSlots.push(slot);
+    return addr;
+  }
+
+  private dropFlag(slot: number): void {
+    const sl = this.slots;
+    sl.flagged[slot] = null;
+    const k = sl.flaggedSlots.indexOf(slot);
+    if (k >= 0) sl.flaggedSlots.splice(k, 1);
+  }
+
+  /** Forget flags of hosts whose conditions the tracker no longer holds (after step). */
+  private unflag(): void {
+    const sl = this.slots;
+    for (let k = sl.flaggedSlots.length - 1; k >= 0; k--) {
+      const slot = sl.flaggedSlots[k] ?? 0;
+      const a = sl.flagged[slot] ?? null;
+      if (a === null || (!this.tracker.tracks(this.spikeNote, a) && !this.tracker.tracks(this.dropNote, a))) {
+        sl.flagged[slot] = null;
+        sl.flaggedSlots.splice(k, 1);
       }
     }
   }
 
   /** Series currently held (global ones included), for stats. */
   get series(): number {
-    return this.hosts.size + (this.cfg.global ? 2 : 0);
+    return this.slots.used + (this.cfg.global ? 2 : 0);
   }
 }

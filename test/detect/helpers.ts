@@ -1,7 +1,7 @@
 // Scripted inputs for detector tests: SecondSummary objects and DecodedPacket values built
 // the way the aggregator and decoders fill them (numeric addresses, -1 when absent).
 
-import type { HostStats, SecondSummary } from '../../src/aggregate/summary.js';
+import type { HostStats, SecondHosts, SecondSummary } from '../../src/aggregate/summary.js';
 import type { Alert } from '../../src/detect/alert.js';
 import { parseIpv4, parseIpv6 } from '../../src/detect/addr.js';
 import { defaultDetectConfig, type DetectConfig } from '../../src/detect/config.js';
@@ -104,4 +104,32 @@ export function raised(alerts: readonly Alert[]): Alert[] {
 
 export function resolved(alerts: readonly Alert[]): Alert[] {
   return alerts.filter((a) => a.state === 'resolved');
+}
+
+/** One host of a scripted SecondHosts view: its id and generation in the aggregator's table. */
+export interface ViewHost {
+  id: number;
+  gen?: number;
+  addr: string;
+  tx: [number, number];
+  rx?: [number, number];
+}
+
+/** A SecondHosts as the aggregator hands it to detectors (every host of the second). */
+export function hostsView(list: readonly ViewHost[]): SecondHosts {
+  const at = (i: number): ViewHost => {
+    const h = list[i];
+    if (h === undefined) throw new Error(`no host ${i} in the view`);
+    return h;
+  };
+  return {
+    count: list.length,
+    id: (i) => at(i).id,
+    generation: (i) => at(i).gen ?? 1,
+    address: (i) => at(i).addr,
+    txPackets: (i) => at(i).tx[0],
+    txBytes: (i) => at(i).tx[1],
+    rxPackets: (i) => (at(i).rx ?? [0, 0])[0],
+    rxBytes: (i) => (at(i).rx ?? [0, 0])[1],
+  };
 }

@@ -175,7 +175,7 @@ describe('zscore', () => {
           c.zscore.window = 60;
           c.zscore.warmup = 20;
           c.zscore.raiseAfter = 1;
-          c.zscore.hosts = { enabled: true, max: 3, metric, floor: { relative: 0.5, bytes: 2000, packets: 5 } };
+          c.zscore.hosts = { enabled: true, max: 3, metric, floor: { relative: 0.5, bytes: 2000, packets: 5 }, normalize: false };
         }),
       );
       const out: Alert[] = [];
@@ -194,13 +194,20 @@ describe('zscore', () => {
     };
     run('bytes');
     const stage = run('packets');
-    // Three more hosts: the least recently active series are evicted, memory stays bounded.
-    stage.observe(second(40, { hosts: [host('10.0.0.3', [1, 1]), host('10.0.0.4', [1, 1]), host('10.0.0.5', [1, 1])] }));
+    // Three more hosts, one free slot: the series still learning (seen within warm-up, 20 s)
+    // keep theirs; two newcomers are not tracked (counted). Memory stays bounded.
+    const three = [host('10.0.0.3', [1, 1]), host('10.0.0.4', [1, 1]), host('10.0.0.5', [1, 1])];
+    stage.observe(second(40, { hosts: three }));
+    expect(stage.stats().zscoreSeries).toBe(3);
+    expect(stage.stats().zscoreEvicted).toBe(0);
+    expect(stage.stats().untracked.zscore).toBe(2);
+    // Once 10.0.0.1 and .2 have been idle longer than the warm-up, newcomers take their slots.
+    stage.observe(second(61, { hosts: three }));
     expect(stage.stats().zscoreSeries).toBe(3);
     expect(stage.stats().zscoreEvicted).toBe(2);
   });
 
-  it('counts an absent host as zero only when the list of hosts was complete', () => {
+  it('without a hosts view, hosts missing from the summary list count as idle (quiet here either way)', () => {
     const mk = (complete: boolean) => {
       const stage = createDetectStage(
         onlyDetector((c) => {
@@ -209,12 +216,12 @@ describe('zscore', () => {
           c.zscore.window = 30;
           c.zscore.warmup = 10;
           c.zscore.raiseAfter = 1;
-          c.zscore.hosts = { enabled: true, max: 10, metric: 'bytes', floor: { relative: 0.1, bytes: 1000, packets: 10 } };
+          c.zscore.hosts = { enabled: true, max: 10, metric: 'bytes', floor: { relative: 0.1, bytes: 1000, packets: 10 }, normalize: false };
         }),
       );
       const out: Alert[] = [];
       for (let t = 0; t < 30; t++) {
-        // 10.0.0.1 talks every other second; absent seconds are zeros only if the list is complete.
+        // 10.0.0.1 talks every other second; the seconds it is not listed count as zeros.
         const hs = t % 2 === 0 ? [host('10.0.0.1', [10, 1e6])] : [];
         out.push(...stage.observe(second(t, { hosts: hs, activeHosts: complete ? hs.length : 50 })));
       }
@@ -222,7 +229,7 @@ describe('zscore', () => {
     };
     // Complete lists: the baseline alternates 0 and 1e6 (stdev 5e5): 1e6 is 1 sigma, quiet.
     expect(mk(true)).toEqual([]);
-    // Truncated lists: only the 1e6 samples are known; no false zeros, and still quiet.
+    // A list cut to the top hosts (activeHosts 50) is read the same way: still quiet.
     expect(mk(false)).toEqual([]);
   });
 });
