@@ -46,6 +46,8 @@ export class SynFloodDetector implements Detector {
   private cur = -1;
   /** Closed seconds' notable destinations, oldest first. */
   private results: SecondResult[] = [];
+  /** Destinations under an open flood condition: the last second their SYNs were judged. */
+  private readonly flooded = new Map<string, number>();
   private readonly cacheKey = new Float64Array(DST_CACHE).fill(-1);
   private readonly cacheGen = new Float64Array(DST_CACHE).fill(-1);
   /** Bumped whenever the destination table is cleared (invalidates the cache). */
@@ -180,6 +182,7 @@ export class SynFloodDetector implements Detector {
       if (r.ts > s.ts) {
         later.push(r);
       } else if (r.syn >= minRate && r.syn >= ratio * r.done) {
+        this.flooded.set(r.host, s.ts);
         this.tracker.anomalous(s.ts, 'SYN_Flood', r.host, 'syn/s', {
           value: r.syn,
           threshold: minRate,
@@ -187,8 +190,16 @@ export class SynFloodDetector implements Detector {
           message: `${r.host} received ${r.syn} SYNs in one second with ${r.done} handshakes completed (flood: >= ${minRate} SYN/s and >= ${ratio} SYNs per handshake)`,
         });
       } else {
+        if (this.flooded.has(r.host)) this.flooded.set(r.host, s.ts);
         this.tracker.normal('SYN_Flood', r.host, r.syn);
       }
+    }
+    // A flooded destination with too few SYNs to be listed this second had (nearly) none:
+    // its resolve must say so, not repeat the last flood second's rate.
+    for (const [host, last] of this.flooded) {
+      if (last >= s.ts) continue;
+      this.tracker.normal('SYN_Flood', host, 0);
+      this.flooded.delete(host);
     }
     this.results = later;
     const out: Alert[] = [];

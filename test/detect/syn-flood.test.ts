@@ -51,6 +51,9 @@ describe('syn-flood', () => {
       ['resolved', 'SYN_Flood', '10.10.10.10', 109],
     ]);
     expect(out[0]).toMatchObject({ detector: 'syn-flood', severity: 'critical', value: 500, threshold: 100 });
+    // the resolve reports the rate when it ended (no SYNs at all), beside the peak
+    expect(out[1]).toMatchObject({ value: 0 });
+    expect(out[1]?.message).toMatch(/peak 500 syn\/s, now 0 syn\/s/);
   });
 
   it('stays quiet for a busy server whose handshakes complete, with or without the SYN-ACK in view', () => {
