@@ -65,6 +65,24 @@ export class RollingBaseline {
     if (++this.sinceResum >= w) this.resum();
   }
 
+  /**
+   * k samples of 0 (seconds a host was silent). A silence as long as the window leaves a
+   * window of zeros: set it at once instead of k pushes (sparse hosts are the common case).
+   */
+  pushZeros(k: number): void {
+    if (k < this.window) {
+      for (let i = 0; i < k; i++) this.push(0);
+      return;
+    }
+    this.ring.fill(0);
+    this.sorted?.fill(0);
+    this.next = 0;
+    this.count = this.window;
+    this.mu = 0;
+    this.m2 = 0;
+    this.sinceResum = 0;
+  }
+
   /** Recompute mean and M2 exactly from the window (two passes). */
   private resum(): void {
     this.sinceResum = 0;

@@ -184,7 +184,9 @@ export function createDetectStage(config: DetectConfig): DetectStage {
 function composeHooks(list: readonly Detector[]): PacketHook | null {
   const hooks: PacketHook[] = [];
   for (const d of list) if (d.packet !== undefined) hooks.push(d.packet.bind(d));
-  const [a, b, c] = hooks;
+  // Unrolled for the usual counts: a loop over an array of hooks is a megamorphic call
+  // site the compiler cannot inline through, paid once per packet.
+  const [a, b, c, d, e] = hooks;
   if (a === undefined) return null;
   if (b === undefined) return a;
   if (c === undefined) {
@@ -193,11 +195,28 @@ function composeHooks(list: readonly Detector[]): PacketHook | null {
       b(p, t, w);
     };
   }
-  if (hooks.length === 3) {
+  if (d === undefined) {
     return (p, t, w) => {
       a(p, t, w);
       b(p, t, w);
       c(p, t, w);
+    };
+  }
+  if (e === undefined) {
+    return (p, t, w) => {
+      a(p, t, w);
+      b(p, t, w);
+      c(p, t, w);
+      d(p, t, w);
+    };
+  }
+  if (hooks.length === 5) {
+    return (p, t, w) => {
+      a(p, t, w);
+      b(p, t, w);
+      c(p, t, w);
+      d(p, t, w);
+      e(p, t, w);
     };
   }
   return (p, t, w) => {

@@ -285,7 +285,7 @@ export class ZscoreDetector implements Detector {
       // The seconds since its last sample, in which the host had no traffic: zeros.
       const idle = Math.min(ts - (sl.last[slot] ?? ts) - 1, window);
       if (idle > 0) {
-        for (let k = 0; k < idle; k++) b.push(0);
+        b.pushZeros(idle);
         b.anomalousRun = 0;
       }
       sl.last[slot] = ts;

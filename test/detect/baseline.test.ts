@@ -42,6 +42,31 @@ describe('RollingBaseline', () => {
     });
   }
 
+  for (const method of ['mean', 'median'] as const) {
+    it(`${method}: runs of zeros (silent seconds), short and longer than the window, match a recomputation`, () => {
+      const window = 10;
+      const b = new RollingBaseline(window, method);
+      const xs = series(200, 3);
+      const all: number[] = [];
+      for (let i = 0; i < xs.length; i++) {
+        const zeros = [0, 3, 9, 10, 25][i % 5] ?? 0;
+        b.pushZeros(zeros);
+        for (let k = 0; k < zeros; k++) all.push(0);
+        b.push(xs[i] ?? 0);
+        all.push(xs[i] ?? 0);
+        const w = all.slice(Math.max(0, all.length - window));
+        expect(b.count).toBe(w.length);
+        if (method === 'mean') {
+          expect(b.mean()).toBeCloseTo(mean(w), 3);
+          expect(b.stdev()).toBeCloseTo(standardDeviation(w), 3);
+        } else {
+          expect(b.median()).toBe(median(w));
+          expect(b.mad()).toBe(medianAbsoluteDeviation(w));
+        }
+      }
+    });
+  }
+
   it('does not drift over a long run of large values', () => {
     const b = new RollingBaseline(300, 'mean');
     const xs = series(100_000, 3).map((x) => x * 1000);
