@@ -15,6 +15,7 @@ import type { AnalyzerView, Sink } from './sinks/sink.js';
 
 /** What detection looks like from here (src/detect/stage.ts implements it). */
 export interface DetectStageLike {
+  readonly async?: false;
   readonly packetHook: ((p: DecodedPacket, tsMicros: number, wirelen: number) => void) | null;
   /** `hosts`: every host of the second, borrowed for the call. */
   observe(s: SecondSummary, hosts?: SecondHosts): readonly Alert[];
@@ -23,11 +24,22 @@ export interface DetectStageLike {
   decorateReport?(r: Report): void;
 }
 
+/** Detection on another thread (src/detect/thread.ts): the same calls, answered later. */
+export interface AsyncDetectStageLike {
+  readonly async: true;
+  readonly packetHook: ((p: DecodedPacket, tsMicros: number, wirelen: number) => void) | null;
+  observe(s: SecondSummary, hosts?: SecondHosts): Promise<readonly Alert[]>;
+  gap(g: Gap): Promise<readonly Alert[]>;
+  finish(lastTs: number): Promise<readonly Alert[]>;
+  decorateReport(r: Report): void;
+  close(): Promise<void>;
+}
+
 export interface AnalysisOptions {
   readonly aggregate: AggregatorOptions;
   /** Hosts listed in the report (Infinity: all). */
   readonly reportHosts: number;
-  readonly detect?: DetectStageLike | null;
+  readonly detect?: DetectStageLike | AsyncDetectStageLike | null;
   /** Options as the user gave them, for hello messages (no secrets). */
   readonly shownOptions?: Readonly<Record<string, unknown>>;
   /** Wall-clock period of `stats` messages; 0 disables them. */
@@ -54,6 +66,8 @@ export class Analysis implements AnalyzerView {
   private readonly alerts: Alert[] = [];
   private lastStats: StatsMessage | null = null;
   private readonly lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  /** Threaded detection: summaries and gaps wait here, in order, for their alerts. */
+  private held: Promise<void> = Promise.resolve();
 
   constructor(source: PacketSource, o: AnalysisOptions) {
     this.source = source;
@@ -83,14 +97,35 @@ export class Analysis implements AnalyzerView {
   }
 
   private onSummary(s: SecondSummary, hosts: SecondHosts): void {
-    const alerts = this.o.detect?.observe(s, hosts) ?? [];
+    const d = this.o.detect;
+    if (d?.async === true) {
+      // the summary waits for its alerts (and the risk scores they set on its hosts)
+      const pending = d.observe(s, hosts);
+      this.held = this.held.then(async () => {
+        const alerts = await pending;
+        this.publish(summaryMessage(s));
+        this.publishAlerts(alerts);
+      });
+      return;
+    }
+    const alerts = d?.observe(s, hosts) ?? [];
     this.publish(summaryMessage(s));
     this.publishAlerts(alerts);
   }
 
   private onGap(g: Gap): void {
+    const d = this.o.detect;
+    if (d?.async === true) {
+      const pending = d.gap(g);
+      this.held = this.held.then(async () => {
+        const alerts = await pending;
+        this.publish(gapMessage(g));
+        this.publishAlerts(alerts);
+      });
+      return;
+    }
     this.publish(gapMessage(g));
-    this.publishAlerts(this.o.detect?.gap?.(g) ?? []);
+    this.publishAlerts(d?.gap?.(g) ?? []);
   }
 
   private publishAlerts(alerts: readonly Alert[]): void {
@@ -186,7 +221,15 @@ export class Analysis implements AnalyzerView {
     }
     agg.flush();
     const lastTs = agg.lastSecond();
-    this.publishAlerts(this.o.detect?.finish(lastTs) ?? []);
+    const d = this.o.detect;
+    if (d?.async === true) {
+      const last = d.finish(lastTs);
+      await this.held;
+      this.publishAlerts(await last);
+      await d.close();
+    } else {
+      this.publishAlerts(d?.finish(lastTs) ?? []);
+    }
     const report = this.snapshot(this.o.reportHosts);
     this.lastStats = this.statsMessage();
     this.lag.disable();

@@ -519,6 +519,22 @@ class WindowHosts implements SecondHosts {
   address(i: number): string {
     return this.table().addressOf(this.id(i));
   }
+  copyTo(ids: Int32Array, gens: Float64Array, cnt: Float64Array, addr: Uint32Array): void {
+    const w = this.window;
+    if (w === null) return;
+    const t = this.table();
+    const n = w.activeLen;
+    for (let i = 0; i < n; i++) {
+      const id = w.active[i] ?? 0;
+      ids[i] = id;
+      gens[i] = t.generation[id] ?? 0;
+      cnt[i * 4] = w.cnt[id * 4] ?? 0;
+      cnt[i * 4 + 1] = w.cnt[id * 4 + 1] ?? 0;
+      cnt[i * 4 + 2] = w.cnt[id * 4 + 2] ?? 0;
+      cnt[i * 4 + 3] = w.cnt[id * 4 + 3] ?? 0;
+      t.copyAddress(id, addr, i * 5);
+    }
+  }
   private cnt(i: number, k: number): number {
     const w = this.window;
     return w === null ? 0 : (w.cnt[(w.active[i] ?? 0) * 4 + k] ?? 0);

@@ -455,6 +455,16 @@ export class HostTable {
     return formatIpv6(ix.w0[id] ?? 0, ix.w1[id] ?? 0, ix.w2[id] ?? 0, ix.w3[id] ?? 0);
   }
 
+  /** [family, w0, w1, w2, w3] of the host at out[at..at+5) (IPv4 in w3). */
+  copyAddress(id: number, out: Uint32Array, at: number): void {
+    const ix = this.index;
+    out[at] = ix.fam[id] ?? 0;
+    out[at + 1] = ix.w0[id] ?? 0;
+    out[at + 2] = ix.w1[id] ?? 0;
+    out[at + 3] = ix.w2[id] ?? 0;
+    out[at + 4] = ix.w3[id] ?? 0;
+  }
+
   /** The top `limit` hosts by bytes (tx + rx), largest first, ties by id. */
   top(limit: number): number[] {
     return topIds(this.index, limit, (id) => this.bytesOf(id));

@@ -143,4 +143,8 @@ export interface SecondHosts {
   txBytes(i: number): number;
   rxPackets(i: number): number;
   rxBytes(i: number): number;
+  /** Everything above for all hosts at once, in numbers, for handing the second to another
+   *  thread: ids, generations, [txPackets, txBytes, rxPackets, rxBytes] per host, and the
+   *  address as [family (4 or 6), w0, w1, w2, w3] per host (IPv4 in w3). */
+  copyTo?(ids: Int32Array, gens: Float64Array, cnt: Float64Array, addr: Uint32Array): void;
 }

@@ -22,6 +22,7 @@ import {
   type HostLimits,
 } from '../detect/config.js';
 import { createDetectStage, type DetectStage } from '../detect/stage.js';
+import { createThreadedDetectStage, type AsyncDetectStage } from '../detect/thread.js';
 import { parseByteRate, parseCountRate, parseDuration, parseNumber } from '../detect/units.js';
 import { AnalyzerError, ConfigError } from '../errors.js';
 import { alertSinkProblems, createAlertSinks } from '../sinks/alert-sinks.js';
@@ -56,7 +57,8 @@ export function addDetectOptions(cmd: Command): Command {
     .option('--webhook <url>', 'POST every alert as JSON (Slack-compatible "text" plus the full alert)')
     .option('--alertmanager <url>', 'push alerts to Prometheus Alertmanager (v2 API), e.g. http://127.0.0.1:9093')
     .option('--sensor <name>', 'sensor name for Alertmanager labels and webhook text (default: the host name)')
-    .option('--no-console-alerts', 'do not print alerts on stderr as they happen');
+    .option('--no-console-alerts', 'do not print alerts on stderr as they happen')
+    .option('--detect-thread', 'run the detectors on a thread of their own (same results; pays off only with a spare core, README "Detectors on a thread")');
 }
 
 function optionError(option: string, value: string, what: string): ConfigError {
@@ -213,10 +215,13 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
 /** What a command needs from the detector options: the stage, the alert sinks, and a way
  *  to list delivery problems at the end (webhook failures, unwritable alerts file). */
 export interface Detection {
-  /** null when every detector is off (--detectors none). */
-  readonly detect: DetectStage | null;
+  /** null when every detector is off (--detectors none); on a thread of its own with
+   *  --detect-thread (unless the worker script is missing). */
+  readonly detect: DetectStage | AsyncDetectStage | null;
   readonly sinks: Sink[];
   problems(): string[];
+  /** True when the detector thread failed: alerts are missing, the exit status says so. */
+  failed(): boolean;
 }
 
 /**
@@ -226,11 +231,19 @@ export interface Detection {
  */
 export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): Detection {
   const { detect, sinks } = detectConfigFromOptions(opts);
+  // Built here even when it runs on a thread: a bad setting or known-hosts file is a
+  // one-line error before anything starts, and it says which detectors run.
   const stage = createDetectStage(detect);
   const alertSinks = createAlertSinks(sinks);
+  const threaded = stage.detectors.length > 0 && opts.detectThread === true ? createThreadedDetectStage(opts, stage) : null;
   return {
-    detect: stage.detectors.length > 0 ? stage : null,
+    detect: threaded ?? (stage.detectors.length > 0 ? stage : null),
     sinks: alertSinks,
-    problems: () => alertSinkProblems(alertSinks),
+    problems: () => {
+      const p = alertSinkProblems(alertSinks);
+      const t = threaded?.problem() ?? null;
+      return t === null ? p : [`${t}: alerts after that point are missing (run again without --detect-thread)`, ...p];
+    },
+    failed: () => threaded?.problem() != null,
   };
 }

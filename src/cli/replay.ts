@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { FileSource } from '../capture/file-source.js';
 import { DEFAULTS, parseSpeed } from '../config.js';
 import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
+import { EXIT } from '../errors.js';
 import { addDetectOptions, detectionFromOptions } from './detect-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
 import { runCommand } from './run-analysis.js';
@@ -59,7 +60,8 @@ outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.max
       sinks: detection.sinks,
     });
     for (const line of detection.problems()) process.stderr.write(`netpulse: ${line}\n`);
-    process.exitCode = code;
+    // a detector thread that failed leaves the alerts incomplete: not a clean run
+    process.exitCode = code === EXIT.ok && detection.failed() ? EXIT.internal : code;
   });
 }
 

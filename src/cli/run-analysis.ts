@@ -4,7 +4,7 @@
 
 import type { PacketSource } from '../capture/frame.js';
 import { EXIT } from '../errors.js';
-import { Analysis, type DetectStageLike } from '../pipeline.js';
+import { Analysis, type AsyncDetectStageLike, type DetectStageLike } from '../pipeline.js';
 import type { MessageType } from '../schema.js';
 import { NdjsonSink } from '../sinks/ndjson.js';
 import { renderReport } from '../sinks/report-text.js';
@@ -21,7 +21,7 @@ export interface RunCommandOptions {
   readonly live: boolean;
   /** Paced replay or live: print a line per second, flush NDJSON per line. */
   readonly paced: boolean;
-  readonly detect?: DetectStageLike | null;
+  readonly detect?: DetectStageLike | AsyncDetectStageLike | null;
   readonly sinks?: readonly Sink[];
   /** Starts the feed once the analysis exists (it needs the view); returns its sink. */
   readonly startFeed?: (a: Analysis) => Promise<Sink & { readonly url: string }>;

@@ -22,6 +22,14 @@ const MAX_TOUCHED = 4096;
 /** Entries of the per-packet dedupe cache (a power of two). */
 const CACHE = 4096;
 
+/** A host's risk entry of the report: the score over the whole run and its services. */
+export interface RiskEntry {
+  addr: string;
+  risk: number;
+  served: string[];
+  used: string[];
+}
+
 export class RiskyServicesDetector implements Detector {
   readonly name = 'risky-services';
   /** Service names and weights, by service index. */
@@ -42,6 +50,10 @@ export class RiskyServicesDetector implements Detector {
   private readonly touchedSec = new Float64Array(MAX_TOUCHED);
   /** 1 while the host is in `touched`. */
   private readonly touchedMark: Uint8Array;
+  /** Slots whose set of services grew since takeReportChanges() (marked once each). */
+  private readonly everMark: Uint8Array;
+  private readonly everDirty: Int32Array;
+  private nEver = 0;
   private ntouched = 0;
   /** Last second closed by the pipeline. */
   private second = 0;
@@ -83,6 +95,8 @@ export class RiskyServicesDetector implements Detector {
     this.served = new Int32Array(cap * Math.max(1, names.length));
     this.used = new Int32Array(cap * Math.max(1, names.length));
     this.touchedMark = new Uint8Array(cap);
+    this.everMark = new Uint8Array(cap);
+    this.everDirty = new Int32Array(cap);
     this.packet = (p, ts) => this.onPacket(p, ts);
   }
 
@@ -153,7 +167,13 @@ export class RiskyServicesDetector implements Detector {
       this.version[slot] = w6 === null ? 4 : 6;
       if (w6 !== null) this.words.set(w6, slot * 4);
     }
-    const first = (into[slot * n + svc] ?? 0) === 0 || (into[slot * n + svc] ?? 0) <= sec - this.cfg.window;
+    const prev = into[slot * n + svc] ?? 0;
+    if (prev === 0 && this.everMark[slot] === 0) {
+      // A service new to the host in this run: its report entry changes.
+      this.everMark[slot] = 1;
+      this.everDirty[this.nEver++] = slot;
+    }
+    const first = prev === 0 || prev <= sec - this.cfg.window;
     into[slot * n + svc] = sec;
     // Only a service new to the host (or back after the window) can raise its score.
     if (first && this.touchedMark[slot] === 0 && this.ntouched < MAX_TOUCHED) {
@@ -270,6 +290,20 @@ export class RiskyServicesDetector implements Detector {
       h.risk = this.scoreSlot(slot, 0);
       h.riskServices = { served, used };
     }
+  }
+
+  /** Report entries (risk over the whole run, services) of the hosts whose services grew
+   *  since the last call: what a copy of decorateReport on another thread needs. */
+  takeReportChanges(): RiskEntry[] {
+    const out: RiskEntry[] = [];
+    for (let i = 0; i < this.nEver; i++) {
+      const slot = this.everDirty[i] ?? 0;
+      this.everMark[slot] = 0;
+      const { served, used } = this.servicesOf(slot);
+      out.push({ addr: this.text(slot), risk: this.scoreSlot(slot, 0), served, used });
+    }
+    this.nEver = 0;
+    return out;
   }
 
   finish(lastTs: number): readonly Alert[] {

@@ -10,7 +10,7 @@ import type { Detector } from './detector.js';
 import { AlertGate, Tracker, type AlertCounts } from './lifecycle.js';
 import { NewHostDetector } from './new-host.js';
 import { PortScanDetector } from './port-scan.js';
-import { RiskyServicesDetector } from './risky-services.js';
+import { RiskyServicesDetector, type RiskEntry } from './risky-services.js';
 import { SilenceDetector } from './silence.js';
 import { SynFloodDetector } from './syn-flood.js';
 import { ThresholdDetector } from './threshold.js';
@@ -48,6 +48,9 @@ export interface DetectStage {
   /** Adds the alert section and host risk scores to the final report. */
   decorateReport(r: Report): void;
   stats(): DetectStats;
+  /** risky-services' report entries that changed since the last call (for a copy of the
+   *  report decoration kept on another thread); [] when it does not run. */
+  reportChanges(): RiskEntry[];
 }
 
 /** Raised alerts kept for the report's list. */
@@ -85,33 +88,12 @@ export function createDetectStage(config: DetectConfig): DetectStage {
     list.push((parts.risky = new RiskyServicesDetector(config.riskyServices, tracker('risky-services', config.riskyServices))));
   }
 
-  const raisedList: ReportAlerts['list'] = [];
-  const listIndex = new Map<string, number>();
+  const book = new AlertBook();
   let lastTs = -Infinity;
 
   const collect = (into: Alert[], alerts: readonly Alert[]): void => {
-    for (const a of alerts) {
-      into.push(a);
-      if (a.state === 'raised') {
-        if (raisedList.length < REPORT_LIST_MAX) {
-          listIndex.set(a.key, raisedList.length);
-          raisedList.push({
-            ts: a.ts,
-            detector: a.detector,
-            note: a.note,
-            severity: a.severity,
-            host: a.host,
-            message: a.message,
-            resolvedTs: null,
-          });
-        }
-      } else {
-        const i = listIndex.get(a.key);
-        const entry = i === undefined ? undefined : raisedList[i];
-        if (entry !== undefined && entry.resolvedTs === null) entry.resolvedTs = a.ts;
-        listIndex.delete(a.key);
-      }
-    }
+    for (const a of alerts) into.push(a);
+    book.note(alerts);
   };
 
   return {
@@ -147,18 +129,11 @@ export function createDetectStage(config: DetectConfig): DetectStage {
 
     decorateReport(r: Report): void {
       parts.risky?.decorateReport(r);
-      const c = gate.counts;
-      r.alerts = {
-        raised: c.raised,
-        resolved: c.resolved,
-        suppressed: c.suppressed,
-        rateLimited: c.rateLimited,
-        dropped: c.dropped,
-        byDetector: { ...c.byDetector },
-        bySeverity: { ...c.bySeverity },
-        openAtEnd: raisedList.filter((x) => x.resolvedTs === null).length,
-        list: raisedList.map((x) => ({ ...x })),
-      };
+      r.alerts = book.section(gate.counts);
+    },
+
+    reportChanges(): RiskEntry[] {
+      return parts.risky?.takeReportChanges() ?? [];
     },
 
     stats(): DetectStats {
@@ -178,6 +153,51 @@ export function createDetectStage(config: DetectConfig): DetectStage {
       };
     },
   };
+}
+
+/** The report's alert section, kept from the stream of alerts (raised and resolved) and the
+ *  gate's counts; the threaded stage keeps one on the main thread from the worker's replies. */
+export class AlertBook {
+  private readonly list: ReportAlerts['list'] = [];
+  private readonly index = new Map<string, number>();
+
+  note(alerts: readonly Alert[]): void {
+    for (const a of alerts) {
+      if (a.state === 'raised') {
+        if (this.list.length < REPORT_LIST_MAX) {
+          this.index.set(a.key, this.list.length);
+          this.list.push({
+            ts: a.ts,
+            detector: a.detector,
+            note: a.note,
+            severity: a.severity,
+            host: a.host,
+            message: a.message,
+            resolvedTs: null,
+          });
+        }
+      } else {
+        const i = this.index.get(a.key);
+        const entry = i === undefined ? undefined : this.list[i];
+        if (entry !== undefined && entry.resolvedTs === null) entry.resolvedTs = a.ts;
+        this.index.delete(a.key);
+      }
+    }
+  }
+
+  section(c: AlertCounts): ReportAlerts {
+    return {
+      raised: c.raised,
+      resolved: c.resolved,
+      suppressed: c.suppressed,
+      rateLimited: c.rateLimited,
+      dropped: c.dropped,
+      byDetector: { ...c.byDetector },
+      bySeverity: { ...c.bySeverity },
+      openAtEnd: this.list.filter((x) => x.resolvedTs === null).length,
+      list: this.list.map((x) => ({ ...x })),
+    };
+  }
 }
 
 /** One hook for all packet detectors, fixed at configuration time (no per-packet lookup). */

@@ -23,9 +23,9 @@ export function run(args: readonly string[], opts: { input?: Buffer | string; ti
 }
 
 /** The same, asynchronously (for tests that run several at once or signal the child). */
-export function runAsync(args: readonly string[], opts: { input?: Buffer; timeoutMs?: number } = {}): Promise<Run> {
+export function runAsync(args: readonly string[], opts: { input?: Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -1,0 +1,47 @@
+// Messages between the main thread (src/detect/thread.ts) and the detector thread
+// (src/detect/worker.ts). Requests are answered one reply each, in order.
+
+import type { Alert } from './alert.js';
+import type { AlertCounts } from './lifecycle.js';
+import type { RiskEntry } from './risky-services.js';
+
+export interface WorkerInit {
+  /** The command's options, from which the worker builds the same DetectConfig. */
+  readonly opts: Readonly<Record<string, unknown>>;
+  readonly ring: SharedArrayBuffer;
+  readonly ts: SharedArrayBuffer;
+  readonly ctrl: SharedArrayBuffer;
+}
+
+export type Request =
+  /** Run the packet hooks over records up to `to` (exclusive, counted from the start). No reply. */
+  | { t: 'drain'; to: number }
+  /** A closed second: drain to `to`, then observe it. */
+  | {
+      t: 'close';
+      to: number;
+      s: unknown;
+      count: number;
+      ids: Int32Array;
+      gens: Float64Array;
+      /** tx packets, tx bytes, rx packets, rx bytes per host. */
+      cnt: Float64Array;
+      /** [family, w0, w1, w2, w3] per host, or null when `texts` carries the addresses. */
+      addr: Uint32Array | null;
+      texts: string[] | null;
+    }
+  | { t: 'gap'; to: number; g: unknown }
+  | { t: 'finish'; to: number; last: number };
+
+export type Reply =
+  | { t: 'ready'; detectors: string[]; hook: boolean }
+  | {
+      t: 'done';
+      alerts: Alert[];
+      counts: AlertCounts;
+      /** risky-services' report entries that changed. */
+      report: RiskEntry[];
+      /** Risk scores set on the summary's hosts (index-aligned; 0: none), close only. */
+      risks: number[] | null;
+    }
+  | { t: 'error'; message: string };
