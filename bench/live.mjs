@@ -5,6 +5,7 @@
 // cap path by letting the ring fill while the event loop is blocked and timing the drain.
 // Needs root, iproute2, tcpreplay, tcpdump and a built cap. Options:
 //   --rates 20000,50000,...  --seconds 3  --buffer-mib 64  --capture cli|source  --no-ceiling  --no-rates
+//   --netpulse-args "--detect-thread"   (more options for netpulse live)
 //   --offloads on   (keep the veth's TSO/GSO on: libpcap then reserves 64 KiB per ring slot)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,8 @@ const CAPTURE = opt('capture', existsSync(join(REPO, 'dist', 'cli', 'live.js')) 
 const CEILING = !argv.includes('--no-ceiling');
 const RATES_ON = !argv.includes('--no-rates');
 const OFFLOADS = opt('offloads', 'off');
+// more options for `netpulse live`, e.g. --netpulse-args "--detect-thread" or "--detectors none"
+const EXTRA = opt('netpulse-args', '').split(' ').filter((a) => a !== '');
 
 function need(cond, why) {
   if (!cond) {
@@ -132,7 +135,7 @@ async function until(pred, ms, what) {
 
 function startNetpulse() {
   if (CAPTURE === 'cli') {
-    return start(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'live', '-i', B, '--json', '--buffer-size', String(BUFFER_MIB)]);
+    return start(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'live', '-i', B, '--json', '--buffer-size', String(BUFFER_MIB), ...EXTRA]);
   }
   return start(process.execPath, [join(REPO, 'bench', 'live-child.mjs'), 'source', B, String(BUFFER_MIB * 1024 * 1024), '0']);
 }
