@@ -215,3 +215,18 @@ export function guardedZ(x: number, center: number, spread: number, floor: numbe
 export function flooredSpread(spread: number, floor: number): number {
   return Math.max(spread, floor, Number.MIN_VALUE);
 }
+
+/**
+ * One second of Page's one-sided CUSUM on a standardised series:
+ * `S' = min(h + k, max(0, S + min(z, clip) - k))`. A second adds evidence only beyond the
+ * allowance k (sigma); clipping z makes it robust to one heavy second (it adds at most
+ * clip - k), and the cap h + k lets one second back at the baseline (z = 0) leave S at h
+ * while two bring it below, so S falls under h within seconds of the excess ending.
+ * A non-finite z (a zero spread) counts as clip when positive and clears S when negative.
+ *
+ *     cusumStep(0, 5, 2, 15, 4) === 2;  cusumStep(14, 4, 2, 15, 4) === 16;  cusumStep(17, 9, 2, 15, 4) === 17
+ */
+export function cusumStep(s: number, z: number, k: number, h: number, clip: number): number {
+  const next = s + (z < clip ? z : clip) - k;
+  return next <= 0 ? 0 : next > h + k ? h + k : next;
+}

@@ -70,7 +70,24 @@ export interface ZscoreConfig extends LifecycleConfig {
     floor: StdevFloor;
     /** Divide a host's value by how far all traffic is above its usual level (when it is). */
     normalize: boolean;
+    /** Page's one-sided CUSUM on each host's z: a sustained excess of a few sigma. */
+    cusum: CusumConfig;
   };
+}
+
+/**
+ * Per host, S = min(h + k, max(0, S + min(z, clip) - k)) each second (cusumStep); a second
+ * is anomalous while S >= h. k and clip are in sigma of the host's own baseline, h in
+ * sigma-seconds. Defaults from the labelled evaluation (README "How well they work").
+ */
+export interface CusumConfig {
+  enabled: boolean;
+  /** Allowance: the excess per second (sigma) that is not evidence. */
+  k: number;
+  /** Decision interval: the accumulated excess (sigma-seconds) that is. */
+  h: number;
+  /** A second adds at most clip - k: one heavy second cannot reach h alone. */
+  clip: number;
 }
 
 export interface StdevFloor {
@@ -261,7 +278,14 @@ export function defaultDetectConfig(): DetectConfig {
       direction: 'up',
       floor: { relative: 0.1, bytes: 1000, packets: 10 },
       global: true,
-      hosts: { enabled: true, max: 1000, metric: 'packets', floor: { relative: 0.5, bytes: 2000, packets: 3 }, normalize: true },
+      hosts: {
+        enabled: true,
+        max: 1000,
+        metric: 'packets',
+        floor: { relative: 0.5, bytes: 2000, packets: 3 },
+        normalize: true,
+        cusum: { enabled: true, k: 2, h: 15, clip: 4 },
+      },
     },
     newHost: {
       enabled: true,
@@ -487,12 +511,21 @@ function readZscore(r: ConfigReader, v: unknown, c: ZscoreConfig): void {
   if (o.floor !== undefined) readFloor(r, o.floor, 'zscore.floor', c.floor);
   if (o.global !== undefined) c.global = r.bool(o.global, 'zscore.global');
   if (o.hosts !== undefined) {
-    const h = r.obj(o.hosts, 'zscore.hosts', ['enabled', 'max', 'metric', 'floor', 'normalize']);
+    const h = r.obj(o.hosts, 'zscore.hosts', ['enabled', 'max', 'metric', 'floor', 'normalize', 'cusum']);
     if (h.enabled !== undefined) c.hosts.enabled = r.bool(h.enabled, 'zscore.hosts.enabled');
     if (h.max !== undefined) c.hosts.max = r.int(h.max, 'zscore.hosts.max', 1, 100_000);
     if (h.metric !== undefined) c.hosts.metric = r.oneOf(h.metric, 'zscore.hosts.metric', ['packets', 'bytes']);
     if (h.floor !== undefined) readFloor(r, h.floor, 'zscore.hosts.floor', c.hosts.floor);
     if (h.normalize !== undefined) c.hosts.normalize = r.bool(h.normalize, 'zscore.hosts.normalize');
+    if (h.cusum !== undefined) {
+      const cu = r.obj(h.cusum, 'zscore.hosts.cusum', ['enabled', 'k', 'h', 'clip']);
+      if (cu.enabled !== undefined) c.hosts.cusum.enabled = r.bool(cu.enabled, 'zscore.hosts.cusum.enabled');
+      if (cu.k !== undefined) c.hosts.cusum.k = r.num(cu.k, 'zscore.hosts.cusum.k', 0, 100);
+      if (cu.h !== undefined) c.hosts.cusum.h = r.num(cu.h, 'zscore.hosts.cusum.h', 0.1, 10_000);
+      if (cu.clip !== undefined) c.hosts.cusum.clip = r.num(cu.clip, 'zscore.hosts.cusum.clip', 0, 1000);
+      const { k, clip } = c.hosts.cusum;
+      if (clip <= k) r.fail('zscore.hosts.cusum.clip', `(${clip}) must exceed zscore.hosts.cusum.k (${k}), or no second could add to the CUSUM`);
+    }
   }
   if (c.warmup > c.window) r.fail('zscore.warmup', `(${c.warmup}) must not exceed zscore.window (${c.window})`);
 }

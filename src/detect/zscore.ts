@@ -8,11 +8,15 @@
 // in at most hosts.max slots (least recently active evicted); a host absent in a second
 // had no traffic: its series gets a zero for it (added when the host next shows up).
 // Per host and second nothing is allocated; strings are made only for anomalous hosts.
+// A host's second is also anomalous while the host's CUSUM of z (cusumStep) is at or above
+// h: a burst of a few sigma that lasts (its single seconds below the threshold, as a few
+// heavy flows make them) is raised as the same Host_*_Spike condition, after the same
+// raiseAfter seconds, and resolves once the CUSUM falls below h.
 // The defaults come from the labelled evaluation (npm run eval). Owned by detect2.
 
 import type { SecondHosts, SecondSummary } from '../aggregate/summary.js';
 import type { Alert } from './alert.js';
-import { RollingBaseline, flooredSpread } from './baseline.js';
+import { RollingBaseline, cusumStep, flooredSpread } from './baseline.js';
 import type { ZscoreConfig } from './config.js';
 import type { Detector } from './detector.js';
 import { ListedHosts } from './listed-hosts.js';
@@ -22,6 +26,10 @@ import { formatValue } from './units.js';
 /** The last score (reused: scoring allocates nothing). */
 interface Scored {
   anomalous: boolean;
+  /** Anomalous by the host's CUSUM only (this second's z is below the threshold). */
+  sustained: boolean;
+  /** The host's CUSUM after this second (0 for global series). */
+  s: number;
   z: number;
   center: number;
   sd: number;
@@ -43,6 +51,8 @@ class HostSeries {
   readonly last: Float64Array;
   readonly prev: Int32Array;
   readonly next: Int32Array;
+  /** Each slot's CUSUM of standardised excess (sigma-seconds, 0 when calm). */
+  readonly cusum: Float64Array;
   readonly series: (RollingBaseline | undefined)[] = [];
   /** Address text of a slot whose host has (or may have) an open condition; else null. */
   readonly flagged: (string | null)[] = [];
@@ -61,6 +71,7 @@ class HostSeries {
     this.last = new Float64Array(max);
     this.prev = new Int32Array(max).fill(NONE);
     this.next = new Int32Array(max).fill(NONE);
+    this.cusum = new Float64Array(max);
   }
 
   private unlink(s: number): void {
@@ -124,6 +135,7 @@ class HostSeries {
     this.id[s] = id;
     this.gen[s] = gen;
     this.last[s] = ts;
+    this.cusum[s] = 0;
     this.pushFront(s);
     return s;
   }
@@ -135,7 +147,7 @@ export class ZscoreDetector implements Detector {
   private readonly gPackets: RollingBaseline;
   private readonly slots: HostSeries;
   private readonly listed = new ListedHosts();
-  private readonly r: Scored = { anomalous: false, z: 0, center: 0, sd: 0 };
+  private readonly r: Scored = { anomalous: false, sustained: false, s: 0, z: 0, center: 0, sd: 0 };
   private readonly spikeNote: string;
   private readonly dropNote: string;
   private readonly unit: string;
@@ -169,9 +181,11 @@ export class ZscoreDetector implements Detector {
   /**
    * Score x against b into this.r (false during warm-up), then let x join b: as is when
    * normal, clipped to the threshold when anomalous but not yet raised, not at all while
-   * `raised` (for at most a whole window).
+   * `raised` (for at most a whole window). A host series (slot >= 0) also advances its
+   * CUSUM, which makes a second anomalous too while it is at or above h; while it is at
+   * h / 2 or more the host is suspicious and its seconds stay out as if raised.
    */
-  private score(b: RollingBaseline, x: number, absFloor: number, relFloor: number, raised: boolean): boolean {
+  private score(b: RollingBaseline, x: number, absFloor: number, relFloor: number, raised: boolean, slot = -1): boolean {
     const { threshold, warmup, direction, window } = this.cfg;
     if (b.count < warmup) {
       b.push(x);
@@ -181,16 +195,31 @@ export class ZscoreDetector implements Detector {
     const center = b.center();
     const sd = flooredSpread(b.spread(), Math.max(absFloor, relFloor * Math.abs(center)));
     const z = (x - center) / sd;
-    const anomalous = z >= threshold || (direction === 'both' && z <= -threshold);
-    if (!anomalous) {
+    const spike = z >= threshold || (direction === 'both' && z <= -threshold);
+    let sustained = false;
+    let suspicious = false;
+    let cs = 0;
+    const cu = this.cfg.hosts.cusum;
+    if (slot >= 0 && cu.enabled) {
+      cs = cusumStep(this.slots.cusum[slot] ?? 0, z, cu.k, cu.h, cu.clip);
+      this.slots.cusum[slot] = cs;
+      sustained = !spike && cs >= cu.h;
+      suspicious = cs >= cu.h / 2;
+    }
+    const anomalous = spike || sustained;
+    if (!anomalous && !suspicious) {
       b.anomalousRun = 0;
       b.push(x);
-    } else if (!raised) {
+    } else if (spike && !raised) {
       b.push(z > 0 ? center + threshold * sd : center - threshold * sd);
     } else if (++b.anomalousRun > window) {
+      // Raised, or a host half way to h or past it: kept out (a burst must not teach its
+      // own baseline), but for at most a whole window, after which it is the new normal.
       b.push(x);
     }
     r.anomalous = anomalous;
+    r.sustained = sustained;
+    r.s = cs;
     r.z = z;
     r.center = center;
     r.sd = sd;
@@ -287,13 +316,15 @@ export class ZscoreDetector implements Detector {
       if (idle > 0) {
         b.pushZeros(idle);
         b.anomalousRun = 0;
+        // Silent seconds are no excess: each takes at least k off the CUSUM.
+        sl.cusum[slot] = Math.max(0, (sl.cusum[slot] ?? 0) - idle * this.cfg.hosts.cusum.k);
       }
       sl.last[slot] = ts;
       const flagged = sl.flagged[slot] ?? null;
       const raised = flagged !== null && (this.tracker.isOpen(this.spikeNote, flagged) || this.tracker.isOpen(this.dropNote, flagged));
-      if (this.score(b, x, absFloor, rel, raised) && this.r.anomalous) {
+      if (this.score(b, x, absFloor, rel, raised, slot) && this.r.anomalous) {
         const addr = flagged ?? this.flag(slot, hosts.address(i));
-        this.mark(ts, this.r.z > 0 ? this.spikeNote : this.dropNote, addr, this.unit, x, this.r);
+        this.mark(ts, this.r.z > 0 || this.r.sustained ? this.spikeNote : this.dropNote, addr, this.unit, x, this.r, this.r.sustained ? this.sustainedText() : '');
       } else if (flagged !== null) {
         this.tracker.normal(this.spikeNote, flagged, x);
         this.tracker.normal(this.dropNote, flagged, x);
@@ -307,6 +338,12 @@ export class ZscoreDetector implements Detector {
         this.tracker.normal(this.dropNote, a, 0);
       }
     }
+  }
+
+  /** The message's tail for a second that is anomalous by the CUSUM alone. */
+  private sustainedText(): string {
+    const { k, h } = this.cfg.hosts.cusum;
+    return `; sustained excess: CUSUM ${this.r.s.toFixed(1)} >= ${h} sigma-seconds above ${k} sigma`;
   }
 
   /**

@@ -54,7 +54,7 @@ describe('zscore over every host of the second', () => {
         c.zscore.window = 60;
         c.zscore.warmup = 20;
         c.zscore.raiseAfter = 2;
-        c.zscore.hosts = { enabled: true, max: 10, metric: 'packets', floor: { relative: 0.5, bytes: 2000, packets: 3 }, normalize };
+        c.zscore.hosts = { enabled: true, max: 10, metric: 'packets', floor: { relative: 0.5, bytes: 2000, packets: 3 }, normalize, cusum: { enabled: true, k: 2, h: 15, clip: 4 } };
       }),
     );
 

@@ -52,7 +52,7 @@ describe('config file', () => {
   it('applies every section over the defaults', () => {
     const { d, s } = apply({
       threshold: { global: { bytes: '1MB/s', packets: '10k/s' }, host: { rxBytes: '50Mbit/s' }, hosts: { '10.0.0.0/8': { bytes: null } } },
-      zscore: { threshold: 4, window: 600, warmup: 120, method: 'median', direction: 'both', floor: { relative: 0.2 }, hosts: { max: 50 } },
+      zscore: { threshold: 4, window: 600, warmup: 120, method: 'median', direction: 'both', floor: { relative: 0.2 }, hosts: { max: 50, cusum: { h: 15 } } },
       'new-host': { learn: '5m', knownHosts: '/var/lib/netpulse/known', localNets: ['10.0.0.0/8'] },
       'port-scan': { ports: 10, hosts: 20, window: '2m' },
       'syn-flood': { minRate: '200/s', ratio: 5, severity: 'warning' },
@@ -73,6 +73,7 @@ describe('config file', () => {
     expect(d.threshold.hosts[0]?.limits).toEqual({ txBytes: null, rxBytes: null });
     expect(d.zscore).toMatchObject({ threshold: 4, window: 600, warmup: 120, method: 'median', direction: 'both' });
     expect(d.zscore.floor.relative).toBe(0.2);
+    expect(d.zscore.hosts.cusum).toEqual({ enabled: true, k: 2, h: 15, clip: 4 });
     expect(d.newHost.learn).toBe(300);
     expect(d.newHost.localNets.hasText('10.1.2.3')).toBe(true);
     expect(d.newHost.localNets.hasText('192.168.1.1')).toBe(false);
@@ -95,6 +96,9 @@ describe('config file', () => {
     [{ zcore: {} }, /"zcore" is not a known setting/],
     [{ zscore: { threshold: 'high' } }, /"zscore\.threshold" must be a number/],
     [{ zscore: { window: 100, warmup: 200 } }, /"zscore\.warmup" \(200\) must not exceed zscore\.window/],
+    [{ zscore: { hosts: { cusum: { kk: 1 } } } }, /"zscore\.hosts\.cusum\.kk" is not a known setting \(known here: enabled, k, h, clip\)/],
+    [{ zscore: { hosts: { cusum: { h: 0 } } } }, /"zscore\.hosts\.cusum\.h" must be a number/],
+    [{ zscore: { hosts: { cusum: { k: 4 } } } }, /"zscore\.hosts\.cusum\.clip" \(4\) must exceed zscore\.hosts\.cusum\.k \(4\)/],
     [{ threshold: { global: { bytes: 'lots' } } }, /"threshold\.global\.bytes" must be a rate in bytes\/s/],
     [{ threshold: { hosts: { '10.0.0.0/40': { bytes: 1 } } } }, /threshold\.hosts\.10\.0\.0\.0\/40.*not an IP address or CIDR/],
     [{ 'new-host': { localNets: ['lan'] } }, /"new-host\.localNets".*"lan" is not an IP address/],

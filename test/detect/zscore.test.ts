@@ -175,7 +175,7 @@ describe('zscore', () => {
           c.zscore.window = 60;
           c.zscore.warmup = 20;
           c.zscore.raiseAfter = 1;
-          c.zscore.hosts = { enabled: true, max: 3, metric, floor: { relative: 0.5, bytes: 2000, packets: 5 }, normalize: false };
+          c.zscore.hosts = { enabled: true, max: 3, metric, floor: { relative: 0.5, bytes: 2000, packets: 5 }, normalize: false, cusum: { enabled: true, k: 2, h: 15, clip: 4 } };
         }),
       );
       const out: Alert[] = [];
@@ -216,7 +216,7 @@ describe('zscore', () => {
           c.zscore.window = 30;
           c.zscore.warmup = 10;
           c.zscore.raiseAfter = 1;
-          c.zscore.hosts = { enabled: true, max: 10, metric: 'bytes', floor: { relative: 0.1, bytes: 1000, packets: 10 }, normalize: false };
+          c.zscore.hosts = { enabled: true, max: 10, metric: 'bytes', floor: { relative: 0.1, bytes: 1000, packets: 10 }, normalize: false, cusum: { enabled: true, k: 2, h: 15, clip: 4 } };
         }),
       );
       const out: Alert[] = [];
