@@ -101,7 +101,7 @@ export class Analysis implements AnalyzerView {
     if (d?.async === true) {
       // the summary waits for its alerts (and the risk scores they set on its hosts)
       const pending = d.observe(s, hosts);
-      this.held = this.held.then(async () => {
+      this.hold(async () => {
         const alerts = await pending;
         this.publish(summaryMessage(s));
         this.publishAlerts(alerts);
@@ -113,11 +113,18 @@ export class Analysis implements AnalyzerView {
     this.publishAlerts(alerts);
   }
 
+  /** Queue a publication behind the ones held already. A failure surfaces where run()
+   *  awaits the queue, not as an unhandled rejection in between. */
+  private hold(publish: () => Promise<void>): void {
+    this.held = this.held.then(publish);
+    this.held.catch(() => undefined);
+  }
+
   private onGap(g: Gap): void {
     const d = this.o.detect;
     if (d?.async === true) {
       const pending = d.gap(g);
-      this.held = this.held.then(async () => {
+      this.hold(async () => {
         const alerts = await pending;
         this.publish(gapMessage(g));
         this.publishAlerts(alerts);
