@@ -43,8 +43,10 @@ export class RiskyServicesDetector implements Detector {
   private readonly version: Uint8Array;
   private readonly words: Uint32Array;
   /** Second (+1, so 0 = never) each host last served / used each service: [slot * nsvc + svc]. */
-  private readonly served: Int32Array;
-  private readonly used: Int32Array;
+  /** Epoch second + 1 each service was last served / used per host (0: never); doubles, as
+   *  epoch seconds pass 2^31 in 2038 (and some captures carry stranger times). */
+  private readonly served: Float64Array;
+  private readonly used: Float64Array;
   /** Hosts whose services changed, with the packet second, waiting for that second to close. */
   private readonly touched = new Int32Array(MAX_TOUCHED);
   private readonly touchedSec = new Float64Array(MAX_TOUCHED);
@@ -64,7 +66,7 @@ export class RiskyServicesDetector implements Detector {
   private readonly cacheA = new Float64Array(CACHE).fill(-1);
   private readonly cacheB = new Float64Array(CACHE);
   private readonly cacheS = new Int32Array(CACHE);
-  private readonly cacheSec = new Int32Array(CACHE);
+  private readonly cacheSec = new Float64Array(CACHE);
   readonly packet: (p: DecodedPacket, tsMicros: number, wirelen: number) => void;
 
   constructor(
@@ -92,8 +94,8 @@ export class RiskyServicesDetector implements Detector {
     const cap = this.hosts.capacity;
     this.version = new Uint8Array(cap);
     this.words = new Uint32Array(cap * 4);
-    this.served = new Int32Array(cap * Math.max(1, names.length));
-    this.used = new Int32Array(cap * Math.max(1, names.length));
+    this.served = new Float64Array(cap * Math.max(1, names.length));
+    this.used = new Float64Array(cap * Math.max(1, names.length));
     this.touchedMark = new Uint8Array(cap);
     this.everMark = new Uint8Array(cap);
     this.everDirty = new Int32Array(cap);
@@ -156,7 +158,7 @@ export class RiskyServicesDetector implements Detector {
     }
   }
 
-  private note(key: number, w6: Uint32Array | null, svc: number, sec: number, into: Int32Array): void {
+  private note(key: number, w6: Uint32Array | null, svc: number, sec: number, into: Float64Array): void {
     const slot = this.hosts.upsert(key, 0, 0);
     if (slot < 0) return;
     const n = this.services.length;
@@ -300,7 +302,8 @@ export class RiskyServicesDetector implements Detector {
       const slot = this.everDirty[i] ?? 0;
       this.everMark[slot] = 0;
       const { served, used } = this.servicesOf(slot);
-      out.push({ addr: this.text(slot), risk: this.scoreSlot(slot, 0), served, used });
+      // as decorateReport: a host with no service seen gets no entry
+      if (served.length > 0 || used.length > 0) out.push({ addr: this.text(slot), risk: this.scoreSlot(slot, 0), served, used });
     }
     this.nEver = 0;
     return out;

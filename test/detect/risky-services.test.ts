@@ -53,6 +53,18 @@ describe('risky-services', () => {
     expect(r.hosts[1]).toMatchObject({ risk: 20, riskServices: { served: [], used: ['smb', 'snmp'] } });
   });
 
+  it('keeps scoring after epoch seconds pass 2^31 (19 January 2038)', () => {
+    // Seconds were kept in 32-bit integers: from 2038 every service wrapped to "never seen".
+    for (const ts of [2_147_483_647, 2_208_988_800, 18_446_744_073_204]) {
+      const stage = rstage();
+      const out = send(stage, ts, [...session('10.0.0.2', '10.0.0.1', 23), ...session('10.0.0.2', '10.0.0.1', 21)], ['10.0.0.1']);
+      expect(raised(out).map((a) => [a.host, a.value])).toEqual([['10.0.0.1', 80]]);
+      const r = { hosts: [host('10.0.0.1', [6, 360])] } as unknown as Report;
+      stage.decorateReport(r);
+      expect(r.hosts[0]).toMatchObject({ risk: 80, riskServices: { served: ['telnet', 'ftp'], used: [] } });
+    }
+  });
+
   it('takes a port table from the config file: new services, new weights, removals', () => {
     const c = onlyDetector((x) => (x.riskyServices.enabled = true));
     applyConfigFile(
