@@ -110,7 +110,9 @@ describe('webhook', () => {
     const { url, server } = await serve((_req, _body, res) => res.end());
     await new Promise<void>((r) => server.close(() => r()));
     const [r] = raiseAndResolve('10.0.0.5');
-    const sink = new WebhookSink({ url, timeoutMs: 500, retries: 2, queue: 50 }, 's', { ...fast, closeTimeoutMs: 1000 });
+    // the request timeout well above what a refused connect takes even on a loaded machine
+    // (with 500 ms a busy CI run saw the timeout win): this test is about refusals
+    const sink = new WebhookSink({ url, timeoutMs: 10_000, retries: 2, queue: 50 }, 's', { ...fast, closeTimeoutMs: 1000 });
     let ticks = 0;
     const tick = setInterval(() => ticks++, 5);
     for (let i = 0; i < 10_000; i++) sink.publish(r, json(r));
@@ -119,6 +121,7 @@ describe('webhook', () => {
     await new Promise((res) => setTimeout(res, 200));
     expect(ticks).toBeGreaterThan(5); // the event loop kept running meanwhile
     clearInterval(tick);
+    await until(() => sink.stats.failed > 0);
     const t0 = Date.now();
     await sink.close();
     expect(Date.now() - t0).toBeLessThan(5000);
