@@ -241,6 +241,12 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
     sinks: alertSinks,
     problems: () => {
       const p = alertSinkProblems(alertSinks);
+      const kh = threaded !== null ? threaded.knownHostsError() : stage.stats().knownHostsError;
+      if (kh !== null) {
+        p.unshift(
+          `could not write the known-hosts file (${kh}): hosts learned in this run will be new again next time; check the directory and its permissions (with --user, the new user must be able to write it)`,
+        );
+      }
       const t = threaded?.problem() ?? null;
       return t === null ? p : [`${t}: alerts after that point are missing (run again without --detect-thread)`, ...p];
     },

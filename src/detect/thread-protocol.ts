@@ -43,5 +43,7 @@ export type Reply =
       report: RiskEntry[];
       /** Risk scores set on the summary's hosts (index-aligned; 0: none), close only. */
       risks: number[] | null;
+      /** new-host: why the known-hosts file could not be written, if it could not. */
+      knownHostsError: string | null;
     }
   | { t: 'error'; message: string };

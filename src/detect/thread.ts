@@ -42,6 +42,8 @@ export interface AsyncDetectStage {
   decorateReport(r: Report): void;
   /** Why the thread stopped early, or null. */
   problem(): string | null;
+  /** new-host: why the known-hosts file could not be written (as of the last answer), or null. */
+  knownHostsError(): string | null;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ class ThreadedDetectStage implements AsyncDetectStage {
   private counts: AlertCounts;
   private readonly book = new AlertBook();
   private readonly risk = new Map<string, RiskEntry>();
+  private khError: string | null = null;
 
   constructor(script: URL, opts: Readonly<Record<string, unknown>>, like: DetectStage) {
     this.detectors = like.detectors;
@@ -183,6 +186,7 @@ class ThreadedDetectStage implements AsyncDetectStage {
       return;
     }
     this.counts = m.counts;
+    this.khError = m.knownHostsError;
     this.book.note(m.alerts);
     for (const e of m.report) this.risk.set(e.addr, e);
     const resolve = this.waiting.shift();
@@ -267,6 +271,10 @@ class ThreadedDetectStage implements AsyncDetectStage {
 
   problem(): string | null {
     return this.dead;
+  }
+
+  knownHostsError(): string | null {
+    return this.khError;
   }
 
   async close(): Promise<void> {

@@ -110,6 +110,7 @@ try {
       counts: st.alerts,
       report: stage.reportChanges(),
       risks: null,
+      knownHostsError: st.knownHostsError,
       ...extra,
     } satisfies Reply);
   };

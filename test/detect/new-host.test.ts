@@ -9,6 +9,7 @@ import { CidrSet } from '../../src/detect/addr.js';
 import type { DetectConfig } from '../../src/detect/config.js';
 import { createDetectStage } from '../../src/detect/stage.js';
 import { ConfigError } from '../../src/errors.js';
+import { run } from '../helpers/cli.js';
 import { host, onlyDetector, raised, resolved, second } from './helpers.js';
 
 function cfg(edit: (c: DetectConfig) => void = () => undefined): DetectConfig {
@@ -83,4 +84,29 @@ describe('new-host', () => {
     expect(() => createDetectStage(cfg((c) => (c.newHost.knownHosts = bad)))).toThrow(ConfigError);
     expect(() => createDetectStage(cfg((c) => (c.newHost.knownHosts = bad)))).toThrow(/line 2: "not-an-address"/);
   });
+});
+
+describe('new-host: a known-hosts file that cannot be written', () => {
+  // Through the CLI, in-thread and on the detector thread: the run completes and says, in
+  // one line at the end, that the hosts it learned are not saved (before, nothing at all).
+  for (const extra of [[], ['--detect-thread']]) {
+    it(`is reported at the end of the run${extra.length > 0 ? ' (--detect-thread)' : ''}`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'np-known-'));
+      const file = join(dir, 'missing-dir', 'known');
+      const r = run(['replay', 'pcaps/demo.pcapng', '--json', '--known-hosts', file, '--learn', '1s', ...extra]);
+      expect(r.status).toBe(0);
+      const lines = r.stderr.trim().split('\n').filter((l) => l.includes('known-hosts'));
+      expect(lines).toEqual([`netpulse: could not write the known-hosts file (${file}: ENOENT): hosts learned in this run will be new again next time; check the directory and its permissions (with --user, the new user must be able to write it)`]);
+      expect(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ type: 'report' });
+    }, 60_000);
+  }
+
+  it('says nothing when the file is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-known-'));
+    const file = join(dir, 'known');
+    const r = run(['replay', 'pcaps/demo.pcapng', '--json', '--known-hosts', file, '--learn', '1s']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/known-hosts/);
+    expect(readFileSync(file, 'utf8').trim().split('\n').length).toBeGreaterThan(10);
+  }, 60_000);
 });
