@@ -3,7 +3,8 @@
 // are learned) so a restart does not re-learn or re-alert. A new host is an event: it is
 // raised in the second it appears and resolved `resolveAfter` seconds later.
 
-import { appendFileSync, readFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { SecondSummary } from '../aggregate/summary.js';
 import { AnalyzerError, ConfigError } from '../errors.js';
 import type { Alert } from './alert.js';
@@ -20,8 +21,32 @@ export function canonicalAddr(text: string): string | null {
   return a.version === 4 ? formatIpv4(a.words[0] ?? 0) : formatIpv6At(a.words, 0);
 }
 
-/** Read a known-hosts file: addresses, one per line; '#' starts a comment; extra fields ignored. */
+/** Largest known-hosts file read (about 50 bytes a host: a million hosts). */
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Read a known-hosts file: addresses, one per line; '#' starts a comment; extra fields
+ * ignored. A file that does not exist yet is empty, but its directory must be there and
+ * writable now (a typo is said at start, not discovered at the end of the run); a device
+ * or a directory in its place, or a file too large, is an error before anything is read.
+ */
 export function readKnownHosts(path: string): string[] {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw fileError(path, `cannot read the known-hosts file (${code ?? 'error'}); check its permissions`, e);
+    try {
+      accessSync(dirname(path), constants.W_OK);
+    } catch (e2) {
+      const c2 = (e2 as NodeJS.ErrnoException).code;
+      throw fileError(path, `cannot create the known-hosts file: its directory ${c2 === 'ENOENT' ? 'does not exist' : `is not writable (${c2 ?? 'error'})`}; create it or choose another path`, e2);
+    }
+    return [];
+  }
+  if (!st.isFile()) throw fileError(path, 'the known-hosts file is not a regular file; give the path of a text file');
+  if (st.size > MAX_FILE_BYTES) throw fileError(path, `the known-hosts file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB; is it the right file?`);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -48,6 +73,10 @@ export function readKnownHosts(path: string): string[] {
     out.push(c);
   }
   return out;
+}
+
+function fileError(path: string, message: string, cause?: unknown): AnalyzerError {
+  return new AnalyzerError('ERR_FILE_ACCESS', message, { subject: path, ...(cause === undefined ? {} : { cause }) });
 }
 
 export class NewHostDetector implements Detector {

@@ -1,6 +1,6 @@
 // new-host: learning period, local networks only, and the known-hosts file surviving a
 // restart (a second stage reading what the first wrote).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { CidrSet } from '../../src/detect/addr.js';
 import type { DetectConfig } from '../../src/detect/config.js';
 import { createDetectStage } from '../../src/detect/stage.js';
 import { ConfigError } from '../../src/errors.js';
-import { run } from '../helpers/cli.js';
+import { run, runAsync } from '../helpers/cli.js';
 import { host, onlyDetector, raised, resolved, second } from './helpers.js';
 
 function cfg(edit: (c: DetectConfig) => void = () => undefined): DetectConfig {
@@ -87,16 +87,42 @@ describe('new-host', () => {
 });
 
 describe('new-host: a known-hosts file that cannot be written', () => {
-  // Through the CLI, in-thread and on the detector thread: the run completes and says, in
-  // one line at the end, that the hosts it learned are not saved (before, nothing at all).
+  it('is an error at start when its directory is missing, or it is a device or a directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-known-'));
+    const cases: [string, RegExp][] = [
+      [join(dir, 'missing-dir', 'known'), /cannot create the known-hosts file: its directory does not exist; create it or choose another path \[ERR_FILE_ACCESS\]$/],
+      // /dev/zero would otherwise be read without end
+      ['/dev/zero', /the known-hosts file is not a regular file; give the path of a text file \[ERR_FILE_ACCESS\]$/],
+      [dir, /the known-hosts file is not a regular file/],
+    ];
+    for (const [path, message] of cases) {
+      const r = run(['replay', 'pcaps/demo.pcapng', '--json', '--known-hosts', path], { timeoutMs: 20_000 });
+      expect(r.status).toBe(4);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(message);
+    }
+  }, 60_000);
+
+  // Through the CLI, in-thread and on the detector thread: the directory vanishes mid-run
+  // (as write permission does after --user); the run completes and says, in one line at the
+  // end, that the hosts it learned are not saved (before, nothing at all was said).
   for (const extra of [[], ['--detect-thread']]) {
-    it(`is reported at the end of the run${extra.length > 0 ? ' (--detect-thread)' : ''}`, () => {
+    it(`fails mid-run: said at the end of the run${extra.length > 0 ? ' (--detect-thread)' : ''}`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'np-known-'));
-      const file = join(dir, 'missing-dir', 'known');
-      const r = run(['replay', 'pcaps/demo.pcapng', '--json', '--known-hosts', file, '--learn', '1s', ...extra]);
+      const sub = join(dir, 'state');
+      mkdirSync(sub);
+      const file = join(sub, 'known');
+      // 150 s of capture at 100x: new hosts appear until about 1.3 s in
+      const pending = runAsync(['replay', 'pcaps/demo.pcapng', '--json', '--known-hosts', file, '--learn', '1s', '--speed', '100', ...extra]);
+      await new Promise((r) => setTimeout(r, 300));
+      renameSync(sub, `${sub}.gone`); // atomic, unlike removing a directory being written to
+      const r = await pending;
       expect(r.status).toBe(0);
       const lines = r.stderr.trim().split('\n').filter((l) => l.includes('known-hosts'));
-      expect(lines).toEqual([`netpulse: could not write the known-hosts file (${file}: ENOENT): hosts learned in this run will be new again next time; check the directory and its permissions (with --user, the new user must be able to write it)`]);
+      expect(lines).toEqual([
+        `netpulse: could not write the known-hosts file (${file}: ENOENT): hosts learned in this run will be new again next time; check the directory and its permissions (with --user, the new user must be able to write it)`,
+      ]);
       expect(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}')).toMatchObject({ type: 'report' });
     }, 60_000);
   }
