@@ -2,7 +2,7 @@
 // commander command, then turned (with --config FILE) into validated settings.
 // Precedence: defaults < config file < command-line options.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { CidrSet } from '../detect/addr.js';
@@ -74,11 +74,37 @@ function strs(v: unknown): string[] {
 }
 
 /** Read and parse --config FILE; a missing or unreadable file or bad JSON is one line. */
+/** Largest config file read: settings are a few kilobytes (host limit tables a few more). */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** The file's text, read at most `max` bytes (a device such as /dev/zero ends too). */
+function readBounded(path: string, max: number): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > max) return null;
+    }
+    return buf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readConfigFile(path: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    const t = readBounded(path, MAX_CONFIG_BYTES);
+    if (t === null) {
+      throw new AnalyzerError('ERR_CONFIG', `the config file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; is it the right file?`, { subject: path });
+    }
+    text = t;
   } catch (e) {
+    if (e instanceof AnalyzerError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new AnalyzerError('ERR_FILE_NOT_FOUND', 'config file not found; check the --config path', { subject: path });
     throw new AnalyzerError('ERR_FILE_ACCESS', `cannot read the config file (${code ?? 'error'})`, { subject: path, cause: e });

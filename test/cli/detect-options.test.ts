@@ -105,6 +105,8 @@ describe('detector options', () => {
     [['--webhook', 'slack'], /ERR_CONFIG .*--webhook "slack": must be an http/],
     [['--allow', '10.0.0.0/99'], /ERR_CONFIG .*--allow: "10.0.0.0\/99"/],
     [['--config', '/nonexistent/netpulse.json'], /ERR_FILE_NOT_FOUND \/nonexistent\/netpulse\.json: config file not found/],
+    // a device is read only up to the size limit (before: without end)
+    [['--config', '/dev/zero'], /ERR_CONFIG \/dev\/zero: the config file is larger than 1 MiB/],
   ])('%j is one line naming the option', (args, re) => {
     expect(codeOf(() => parse(args))).toMatch(re);
   });
