@@ -41,6 +41,10 @@ export interface HostTableOptions {
 
 // scratch for re-bucketing one histogram (at most 2^MAX_CLASS pairs)
 const scratch = new Float64Array(2 << MAX_CLASS);
+/** Slots of the largest block: a histogram slot index fits below it. */
+const SLOT_SPAN = 1 << MAX_CLASS;
+// scratch for ordering one histogram's buckets (percentiles)
+const sortScratch = new Float64Array(SLOT_SPAN);
 /** Buckets below this are counted in a dense scratch before they reach a histogram. */
 const DENSE_KEYS = 1 << 16;
 const dense = new Uint32Array(DENSE_KEYS);
@@ -509,16 +513,20 @@ export class HostTable {
     const cls = meta % 256;
     const bits = Math.floor(meta / 256) % 256;
     const data = this.pool.data;
-    const pairs: [number, number][] = [];
+    // (bucket, slot) packed in one double, bucket * 2^11 + slot (a block has at most 2^11
+    // slots), so a plain numeric sort orders them: no pair objects, no comparator
+    const enc = sortScratch;
+    let m = 0;
     let total = 0;
-    for (let i = 2 * off, e = 2 * (off + (1 << cls)); i < e; i += 2) {
-      const c = data[i + 1] ?? 0;
+    const base = 2 * off;
+    for (let j = 0, e = 1 << cls; j < e; j++) {
+      const c = data[base + 2 * j + 1] ?? 0;
       if (c > 0) {
-        pairs.push([data[i] ?? 0, c]);
+        enc[m++] = (data[base + 2 * j] ?? 0) * SLOT_SPAN + j;
         total += c;
       }
     }
-    pairs.sort((a, b) => a[0] - b[0]);
+    const sorted = enc.subarray(0, m).sort();
     // Counts fall short of n only if histogram memory ran out; ranks then scale.
     const scale = total > 0 ? total / n : 1;
     return [50, 95, 99].map((pct) => {
@@ -528,8 +536,10 @@ export class HostTable {
       if (exactRank === 1) return min;
       const rank = Math.max(1, Math.ceil((pct / 100) * n * scale));
       let cum = 0;
-      for (const [low, c] of pairs) {
-        cum += c;
+      for (let i = 0; i < m; i++) {
+        const x = sorted[i] ?? 0;
+        const low = Math.floor(x / SLOT_SPAN);
+        cum += data[base + 2 * (x - low * SLOT_SPAN) + 1] ?? 0;
         if (cum >= rank) {
           const w = bucketWidth(low, bits);
           const mid = w === 1 ? low : Math.round(low + (w - 1) / 2);
