@@ -262,12 +262,14 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
   const stage = createDetectStage(detect);
   const alertSinks = createAlertSinks(sinks);
   const threaded = stage.detectors.length > 0 && opts.detectThread === true ? createThreadedDetectStage(opts, stage) : null;
+  // with a thread, this one only validated: let it go (its tables are megabytes)
+  const inThread = threaded === null ? stage : null;
   return {
-    detect: threaded ?? (stage.detectors.length > 0 ? stage : null),
+    detect: threaded ?? (inThread !== null && inThread.detectors.length > 0 ? inThread : null),
     sinks: alertSinks,
     problems: () => {
       const p = alertSinkProblems(alertSinks);
-      const kh = threaded !== null ? threaded.knownHostsError() : stage.stats().knownHostsError;
+      const kh = threaded !== null ? threaded.knownHostsError() : (inThread?.stats().knownHostsError ?? null);
       if (kh !== null) {
         p.unshift(
           `could not write the known-hosts file (${kh}): hosts learned in this run will be new again next time; check the directory and its permissions (with --user, the new user must be able to write it)`,
