@@ -109,7 +109,7 @@ export class DeliveryQueue {
   private async post(body: string): Promise<'ok' | 'retry' | 'fatal'> {
     const ac = new AbortController();
     this.inflight = ac;
-    const timer = setTimeout(() => ac.abort(), this.opts.timeoutMs);
+    const timer = setTimeout(() => ac.abort(TIMEOUT), this.opts.timeoutMs);
     try {
       const res = await fetch(this.opts.url, {
         method: 'POST',
@@ -123,7 +123,10 @@ export class DeliveryQueue {
       this.stats.lastError = `HTTP ${res.status}`;
       return res.status === 429 || res.status >= 500 ? 'retry' : 'fatal';
     } catch (e) {
-      this.stats.lastError = ac.signal.aborted ? `timeout after ${this.opts.timeoutMs} ms` : errorText(e);
+      if (!ac.signal.aborted) this.stats.lastError = errorText(e);
+      else if (ac.signal.reason === TIMEOUT) this.stats.lastError = `timeout after ${this.opts.timeoutMs} ms`;
+      // given up at close: the earlier failure (if any) says more than the abort
+      else this.stats.lastError ??= `still pending when netpulse exited (gave up after ${this.closeTimeoutMs} ms)`;
       return 'retry';
     } finally {
       clearTimeout(timer);
@@ -157,7 +160,7 @@ export class DeliveryQueue {
         this.stats.dropped += Math.max(0, this.items.length - keep);
         this.items.length = Math.min(this.items.length, keep);
         this.stats.queued = this.items.length;
-        this.inflight?.abort();
+        this.inflight?.abort(CLOSED);
         this.wake?.();
       }, this.closeTimeoutMs);
       this.idle = () => {
@@ -167,6 +170,10 @@ export class DeliveryQueue {
     });
   }
 }
+
+/** Why a request was aborted: its own timeout, or close() giving up on it. */
+const TIMEOUT = 'timeout';
+const CLOSED = 'closed';
 
 function errorText(e: unknown): string {
   if (e instanceof Error) {
