@@ -97,42 +97,29 @@ export class Analysis implements AnalyzerView {
   }
 
   private onSummary(s: SecondSummary, hosts: SecondHosts): void {
-    const d = this.o.detect;
-    if (d?.async === true) {
-      // the summary waits for its alerts (and the risk scores they set on its hosts)
-      const pending = d.observe(s, hosts);
-      this.hold(async () => {
-        const alerts = await pending;
-        this.publish(summaryMessage(s));
-        this.publishAlerts(alerts);
-      });
-      return;
-    }
-    const alerts = d?.observe(s, hosts) ?? [];
-    this.publish(summaryMessage(s));
-    this.publishAlerts(alerts);
-  }
-
-  /** Queue a publication behind the ones held already. A failure surfaces where run()
-   *  awaits the queue, not as an unhandled rejection in between. */
-  private hold(publish: () => Promise<void>): void {
-    this.held = this.held.then(publish);
-    this.held.catch(() => undefined);
+    // the summary is built after its alerts are in: they may set risk scores on its hosts
+    this.deliver(() => summaryMessage(s), this.o.detect?.observe(s, hosts) ?? []);
   }
 
   private onGap(g: Gap): void {
-    const d = this.o.detect;
-    if (d?.async === true) {
-      const pending = d.gap(g);
-      this.hold(async () => {
-        const alerts = await pending;
-        this.publish(gapMessage(g));
-        this.publishAlerts(alerts);
-      });
+    this.deliver(() => gapMessage(g), this.o.detect?.gap?.(g) ?? []);
+  }
+
+  /** A summary or gap, then its alerts. From a detector thread the alerts come later: the
+   *  pair waits, in order, behind the ones held already; a failure surfaces where run()
+   *  awaits the queue, not as an unhandled rejection in between. */
+  private deliver(message: () => Message, alerts: readonly Alert[] | Promise<readonly Alert[]>): void {
+    if (!(alerts instanceof Promise)) {
+      this.publish(message());
+      this.publishAlerts(alerts);
       return;
     }
-    this.publish(gapMessage(g));
-    this.publishAlerts(d?.gap?.(g) ?? []);
+    this.held = this.held.then(async () => {
+      const a = await alerts;
+      this.publish(message());
+      this.publishAlerts(a);
+    });
+    this.held.catch(() => undefined);
   }
 
   private publishAlerts(alerts: readonly Alert[]): void {

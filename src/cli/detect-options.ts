@@ -24,7 +24,7 @@ import {
 import { createDetectStage, type DetectStage } from '../detect/stage.js';
 import { createThreadedDetectStage, type AsyncDetectStage } from '../detect/thread.js';
 import { parseByteRate, parseCountRate, parseDuration, parseNumber } from '../detect/units.js';
-import { AnalyzerError, ConfigError } from '../errors.js';
+import { AnalyzerError, ConfigError, EXIT } from '../errors.js';
 import { alertSinkProblems, createAlertSinks } from '../sinks/alert-sinks.js';
 import type { Sink } from '../sinks/sink.js';
 
@@ -73,7 +73,6 @@ function strs(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** Read and parse --config FILE; a missing or unreadable file or bad JSON is one line. */
 /** Largest config file read: settings are a few kilobytes (host limit tables a few more). */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
@@ -95,19 +94,18 @@ function readBounded(path: string, max: number): string | null {
   }
 }
 
+/** Read and parse --config FILE; a missing, unreadable or oversized file or bad JSON is one line. */
 export function readConfigFile(path: string): unknown {
-  let text: string;
+  let text: string | null;
   try {
-    const t = readBounded(path, MAX_CONFIG_BYTES);
-    if (t === null) {
-      throw new AnalyzerError('ERR_CONFIG', `the config file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; is it the right file?`, { subject: path });
-    }
-    text = t;
+    text = readBounded(path, MAX_CONFIG_BYTES);
   } catch (e) {
-    if (e instanceof AnalyzerError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new AnalyzerError('ERR_FILE_NOT_FOUND', 'config file not found; check the --config path', { subject: path });
     throw new AnalyzerError('ERR_FILE_ACCESS', `cannot read the config file (${code ?? 'error'})`, { subject: path, cause: e });
+  }
+  if (text === null) {
+    throw new AnalyzerError('ERR_CONFIG', `the config file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; is it the right file?`, { subject: path });
   }
   try {
     return JSON.parse(text) as unknown;
@@ -246,8 +244,9 @@ export interface Detection {
   readonly detect: DetectStage | AsyncDetectStage | null;
   readonly sinks: Sink[];
   problems(): string[];
-  /** True when the detector thread failed: alerts are missing, the exit status says so. */
-  failed(): boolean;
+  /** After the run: writes problems() to stderr and returns the exit status, `code` unless
+   *  the detector thread failed (alerts are missing: not a clean run, EXIT.internal). */
+  settle(code: number): number;
 }
 
 /**
@@ -264,7 +263,7 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
   const threaded = stage.detectors.length > 0 && opts.detectThread === true ? createThreadedDetectStage(opts, stage) : null;
   // with a thread, this one only validated: let it go (its tables are megabytes)
   const inThread = threaded === null ? stage : null;
-  return {
+  const detection: Detection = {
     detect: threaded ?? (inThread !== null && inThread.detectors.length > 0 ? inThread : null),
     sinks: alertSinks,
     problems: () => {
@@ -278,6 +277,10 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
       const t = threaded?.problem() ?? null;
       return t === null ? p : [`${t}: alerts after that point are missing (run again without --detect-thread)`, ...p];
     },
-    failed: () => threaded?.problem() != null,
+    settle: (code) => {
+      for (const line of detection.problems()) process.stderr.write(`netpulse: ${line}\n`);
+      return code === EXIT.ok && threaded?.problem() != null ? EXIT.internal : code;
+    },
   };
+  return detection;
 }

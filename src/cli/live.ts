@@ -7,7 +7,6 @@ import { CAP_SNAPLEN, DEFAULT_BUFFER_SIZE, LiveSource, type LiveOpenInfo } from 
 import { parseCount, parseSeconds } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
-import { EXIT } from '../errors.js';
 import { addDetectOptions, detectionFromOptions } from './detect-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
 import { runCommand } from './run-analysis.js';
@@ -95,9 +94,7 @@ Ctrl-C or SIGTERM: the current second is flushed, the report printed, exit statu
       detect: detection.detect,
       sinks: detection.sinks,
     });
-    for (const line of detection.problems()) process.stderr.write(`netpulse: ${line}\n`);
-    // a detector thread that failed leaves the alerts incomplete: not a clean run
-    process.exitCode = code === EXIT.ok && detection.failed() ? EXIT.internal : code;
+    process.exitCode = detection.settle(code);
   });
 }
 

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { FileSource } from '../capture/file-source.js';
 import { DEFAULTS, parseSpeed } from '../config.js';
 import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
-import { EXIT } from '../errors.js';
 import { addDetectOptions, detectionFromOptions } from './detect-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
 import { runCommand } from './run-analysis.js';
@@ -59,9 +58,7 @@ outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.max
       detect: detection.detect,
       sinks: detection.sinks,
     });
-    for (const line of detection.problems()) process.stderr.write(`netpulse: ${line}\n`);
-    // a detector thread that failed leaves the alerts incomplete: not a clean run
-    process.exitCode = code === EXIT.ok && detection.failed() ? EXIT.internal : code;
+    process.exitCode = detection.settle(code);
   });
 }
 

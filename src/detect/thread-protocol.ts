@@ -34,7 +34,6 @@ export type Request =
   | { t: 'finish'; to: number; last: number };
 
 export type Reply =
-  | { t: 'ready'; detectors: string[]; hook: boolean }
   | {
       t: 'done';
       alerts: Alert[];

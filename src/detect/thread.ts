@@ -177,7 +177,6 @@ class ThreadedDetectStage implements AsyncDetectStage {
   }
 
   private onReply(m: Reply): void {
-    if (m.t === 'ready') return;
     if (m.t === 'error') {
       const why = `the detector thread failed: ${m.message}`;
       // it may have been seen dead (its failed flag) before its reason arrived
@@ -286,8 +285,9 @@ class ThreadedDetectStage implements AsyncDetectStage {
 
 /**
  * The detect stage on its own thread, built there from `opts` as `like` was built here
- * (createDetectStage on this thread validates the options and says which detectors run). null when the worker script is
- * missing or the options cannot be sent to a thread: then the caller runs them in-thread.
+ * (createDetectStage on this thread validates the options and says which detectors run).
+ * null when the worker script is missing or the options cannot be sent to a thread: then
+ * the caller runs them in-thread.
  */
 export function createThreadedDetectStage(opts: Readonly<Record<string, unknown>>, like: DetectStage): AsyncDetectStage | null {
   const script = workerScript();

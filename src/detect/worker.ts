@@ -150,7 +150,6 @@ try {
       port.close();
     }
   });
-  port.postMessage({ t: 'ready', detectors: [...stage.detectors], hook: hook !== null } satisfies Reply);
 } catch (e) {
   fail(e);
   port.close();
