@@ -175,10 +175,15 @@ export class DeliveryQueue {
 const TIMEOUT = 'timeout';
 const CLOSED = 'closed';
 
+/** The useful part of a fetch failure: the system error code (ECONNREFUSED, ENOTFOUND),
+ *  else the cause's own words ("bad port": fetch refuses ports such as 9 or 25), not just
+ *  "fetch failed". */
 function errorText(e: unknown): string {
   if (e instanceof Error) {
-    const cause = (e as Error & { cause?: { code?: string } }).cause;
-    return cause?.code ?? e.message;
+    const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code !== undefined) return cause.code;
+    if (cause?.message !== undefined && cause.message !== '') return `${e.message}: ${cause.message}`;
+    return e.message;
   }
   return String(e);
 }

@@ -128,6 +128,16 @@ describe('webhook', () => {
     expect(sink.stats.delivered).toBe(0);
   });
 
+  it('says why fetch refused a request, not only "fetch failed"', async () => {
+    // port 9 is on fetch's list of blocked ports: no connection is even tried
+    const [r] = raiseAndResolve('10.0.0.5');
+    const sink = new WebhookSink({ url: 'http://127.0.0.1:9/hook', timeoutMs: 500, retries: 0, queue: 5 }, 's', fast);
+    sink.publish(r, json(r));
+    await until(() => sink.stats.failed > 0);
+    await sink.close();
+    expect(sink.stats.lastError).toBe('fetch failed: bad port');
+  });
+
   it('gives up on an endpoint that accepts but never answers, within the close timeout', async () => {
     const { url } = await serve(() => undefined);
     const [r] = raiseAndResolve('10.0.0.5');
