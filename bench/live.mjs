@@ -135,7 +135,7 @@ async function until(pred, ms, what) {
 
 function startNetpulse() {
   if (CAPTURE === 'cli') {
-    return start(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'live', '-i', B, '--json', '--buffer-size', String(BUFFER_MIB), ...EXTRA]);
+    return start(process.execPath, [join(REPO, 'dist', 'bin', 'netpulse.js'), 'live', '-i', B, '--json', '--buffer-size', String(BUFFER_MIB), ...EXTRA]);
   }
   return start(process.execPath, [join(REPO, 'bench', 'live-child.mjs'), 'source', B, String(BUFFER_MIB * 1024 * 1024), '0']);
 }

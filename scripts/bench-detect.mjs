@@ -69,7 +69,7 @@ if (file === undefined) {
   file = join(made, 'bench.pcap');
   const g = spawnSync(
     process.execPath,
-    [join(dist, 'cli', 'main.js'), 'synth', file, '-n', '1000000', '--hosts', '10000', '--seconds', '300', '--seed', '7', '--profile', 'bursty', '--no-truth', '-q'],
+    [join(dist, 'bin', 'netpulse.js'), 'synth', file, '-n', '1000000', '--hosts', '10000', '--seconds', '300', '--seed', '7', '--profile', 'bursty', '--no-truth', '-q'],
     { encoding: 'utf8' },
   );
   if (g.status !== 0) {

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MAIN = join(root, 'dist/cli/main.js');
+const MAIN = join(root, 'dist/bin/netpulse.js');
 const runs = Number(process.argv[2] ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'netpulse-bench-synth-'));
 const out = join(dir, 'bench.pcap');

@@ -64,7 +64,7 @@ function anomalyArgs(level, seed, shift) {
 function synth(out, seconds, profile, seed, extra) {
   const r = spawnSync(
     process.execPath,
-    [join(dist, 'cli', 'main.js'), 'synth', out, '-n', String(RATE * seconds), '--hosts', String(HOSTS), '--seconds', String(seconds), '--profile', profile, '--seed', String(seed), '-q', ...extra],
+    [join(dist, 'bin', 'netpulse.js'), 'synth', out, '-n', String(RATE * seconds), '--hosts', String(HOSTS), '--seconds', String(seconds), '--profile', profile, '--seed', String(seed), '-q', ...extra],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`synth failed: ${r.stderr || r.stdout}`);

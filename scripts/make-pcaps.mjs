@@ -486,7 +486,7 @@ const DEMO = {
 process.chdir(outDir);
 const demo = await generate({ ...DEMO, out: 'demo.pcapng' });
 readme.unshift(
-  `- \`demo.pcapng\`: the README demo: ${demo.seconds.length} s of traffic from ${DEMO.hosts} hosts (${demo.packets} packets, bursty profile) with a burst, a port scan, a sweep, a SYN flood and a new host; \`demo.truth.json\` beside it labels them (\`node dist/cli/main.js synth pcaps/demo.pcapng ${synthArgs(DEMO)}\` writes the same file).`,
+  `- \`demo.pcapng\`: the README demo: ${demo.seconds.length} s of traffic from ${DEMO.hosts} hosts (${demo.packets} packets, bursty profile) with a burst, a port scan, a sweep, a SYN flood and a new host; \`demo.truth.json\` beside it labels them (\`node dist/bin/netpulse.js synth pcaps/demo.pcapng ${synthArgs(DEMO)}\` writes the same file).`,
 );
 
 function synthArgs(o) {

@@ -49,11 +49,14 @@ export interface AsyncDetectStage {
 
 /** The compiled worker script; null when it is missing (then detectors run in-thread). */
 export function workerScript(): URL | null {
-  const here = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  // run from src/ by the test runner: the built copy in dist/
-  const built = new URL('../../dist/detect/worker.js', import.meta.url);
-  return existsSync(fileURLToPath(built)) ? built : null;
+  const candidates = [
+    new URL('./worker.js', import.meta.url),
+    // this module bundled into dist/bin/ (the command line): tsc's copy beside it
+    new URL('../detect/worker.js', import.meta.url),
+    // run from src/ by the test runner: the built copy in dist/
+    new URL('../../dist/detect/worker.js', import.meta.url),
+  ];
+  return candidates.find((u) => existsSync(fileURLToPath(u))) ?? null;
 }
 
 class ThreadedDetectStage implements AsyncDetectStage {

@@ -18,10 +18,15 @@ const OWN = [
   ['/assets/style.css', 'style.css', 'text/css; charset=utf-8'],
 ] as const;
 
-/** Where our assets are: beside this module after the build's copy step, or in src/ when
- *  running dist/ from a checkout that was compiled with plain tsc. */
+/** Where our assets are: beside this module after the build's copy step (dist/feed/, or
+ *  ../feed/ from the bundled command line in dist/bin/), or in src/ when running dist/ from a
+ *  checkout that was compiled with plain tsc. */
 function assetDir(): string {
-  const candidates = [new URL('./assets/', import.meta.url), new URL('../../src/feed/assets/', import.meta.url)];
+  const candidates = [
+    new URL('./assets/', import.meta.url),
+    new URL('../feed/assets/', import.meta.url),
+    new URL('../../src/feed/assets/', import.meta.url),
+  ];
   for (const u of candidates) {
     const p = fileURLToPath(u);
     if (existsSync(join(p, 'index.html'))) return p;

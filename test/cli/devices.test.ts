@@ -8,7 +8,7 @@ import { createVethNs, liveEnvProblem, REPO, requireTools, type VethNs } from '.
 
 const problem = liveEnvProblem(['ip', 'tcpdump']);
 if (problem !== null && requireTools) throw new Error(`NETPULSE_REQUIRE_TOOLS=1 but device tests cannot run: ${problem}`);
-const MAIN = join(REPO, 'dist', 'cli', 'main.js');
+const MAIN = join(REPO, 'dist', 'bin', 'netpulse.js');
 
 interface Dev {
   name: string;

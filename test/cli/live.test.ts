@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, createVethNs, exited, liveEnvProblem, REPO, requireTools, waitFor, type VethNs } from '../helpers/netns.js';
 
 const CORPUS = join(REPO, '..', 'shared', 'pcaps', 'real');
-const MAIN = join(REPO, 'dist', 'cli', 'main.js');
+const MAIN = join(REPO, 'dist', 'bin', 'netpulse.js');
 // Ethernet captures with no frame cut by the snapshot length and none above 1514 bytes
 const SMALL = join(CORPUS, 'tcpreplay-test.pcap'); // 179 frames, IPv4 TCP/UDP/ICMP
 const LARGER = join(CORPUS, 'ppp-example.pcap'); // 4631 frames

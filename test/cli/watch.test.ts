@@ -12,7 +12,7 @@ import { applyMessage, createWatchState, renderWatch } from '../../src/feed/watc
 import { SCHEMA_VERSION, alertMessage, serialize, summaryMessage, type Message } from '../../src/schema.js';
 import { alert, expected, fakeView, pub, pubAlert, pubSummary, stats, summary } from '../feed/helpers.js';
 
-const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
+const CLI = join(process.cwd(), 'dist', 'bin', 'netpulse.js');
 const T0 = 1_700_000_000;
 const TOKEN = 'watch-test-token-0123456789';
 

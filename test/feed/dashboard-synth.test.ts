@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, drawnPixels, launchBrowser } from './browser.js';
 import { tool } from './tools.js';
 
-const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
+const CLI = join(process.cwd(), 'dist', 'bin', 'netpulse.js');
 const chromiumPath = tool('/usr/bin/chromium', 'chromium');
 const tsharkPath = tool('/usr/bin/tshark', 'tshark');
 

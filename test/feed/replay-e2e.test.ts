@@ -17,7 +17,7 @@ import { ARTIFACTS, drawnPixels, launchBrowser } from './browser.js';
 import { connect, feedUrl, type Recorder } from './helpers.js';
 import { corpus, startPrometheus, tool } from './tools.js';
 
-const CLI = join(process.cwd(), 'dist', 'cli', 'main.js');
+const CLI = join(process.cwd(), 'dist', 'bin', 'netpulse.js');
 const capture = corpus('zeek-wikipedia.pcap');
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {

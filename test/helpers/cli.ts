@@ -1,8 +1,8 @@
-// Runs the built CLI (dist/cli/main.js, made by `npm test` before vitest) as a user would.
+// Runs the built CLI (dist/bin/netpulse.js, made by `npm test` before vitest) as a user would.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { resolve } from 'node:path';
 
-export const CLI = resolve(process.cwd(), 'dist', 'cli', 'main.js');
+export const CLI = resolve(process.cwd(), 'dist', 'bin', 'netpulse.js');
 
 export interface Run {
   status: number | null;

@@ -1,4 +1,4 @@
-// `netpulse synth` as a user runs it (the built CLI, dist/cli/main.js): byte-identical
+// `netpulse synth` as a user runs it (the built CLI, dist/bin/netpulse.js): byte-identical
 // output for the same arguments, stdout and gzip output, --help, and one-line errors
 // with exit status 2 for bad arguments.
 
@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/synth/generate.js';
 
-const MAIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const MAIN = resolve(import.meta.dirname, '../../dist/bin/netpulse.js');
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
 
 const dir = mkdtempSync(join(tmpdir(), 'netpulse-synth-cli-'));

@@ -11,7 +11,7 @@ import type { Report, SecondSummary } from '../../src/aggregate/summary.js';
 import { generate, type SynthOptions } from '../../src/synth/generate.js';
 import type { Truth } from '../../src/synth/truth.js';
 
-const MAIN = resolve(import.meta.dirname, '../../dist/cli/main.js');
+const MAIN = resolve(import.meta.dirname, '../../dist/bin/netpulse.js');
 if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
 
 const dir = mkdtempSync(join(tmpdir(), 'netpulse-synth-replay-'));
