@@ -2,10 +2,14 @@
 // period is over. Known hosts persist in a file (one address per line, appended as hosts
 // are learned) so a restart does not re-learn or re-alert. A new host is an event: it is
 // raised in the second it appears and resolved `resolveAfter` seconds later.
+// Every host of a closed second is looked at, from the aggregator's view (SecondHosts), once
+// per (id, generation): a summary names at most 100 new hosts and its top hosts, and a host
+// beyond those (a second in which hundreds of hosts appear) must neither be missed after the
+// learning period nor go unlearned during it, to be raised as new when it later shows up.
 
 import { accessSync, appendFileSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SecondSummary } from '../aggregate/summary.js';
+import type { SecondHosts, SecondSummary } from '../aggregate/summary.js';
 import { AnalyzerError, ConfigError } from '../errors.js';
 import type { Alert } from './alert.js';
 import { formatIpv4 } from '../aggregate/address.js';
@@ -92,6 +96,8 @@ export class NewHostDetector implements Detector {
   overflow = 0;
   /** Why the known-hosts file stopped being written, if it did. */
   writeError: string | null = null;
+  /** Host id -> generation already looked at (0: none); grown by doubling as ids grow. */
+  private seen = new Float64Array(1024);
 
   constructor(
     private readonly cfg: NewHostConfig,
@@ -130,10 +136,29 @@ export class NewHostDetector implements Detector {
     });
   }
 
-  observe(s: SecondSummary): readonly Alert[] {
+  observe(s: SecondSummary, hosts?: SecondHosts): readonly Alert[] {
     const learning = this.learning(s.ts);
-    for (const a of s.newHostAddrs) this.consider(s.ts, a, learning);
-    for (const h of s.hosts) this.consider(s.ts, h.addr, learning);
+    if (hosts !== undefined) {
+      for (let i = 0, n = hosts.count; i < n; i++) {
+        const id = hosts.id(i);
+        if (id < 0) continue;
+        if (id >= this.seen.length) {
+          let cap = this.seen.length;
+          while (cap <= id) cap *= 2;
+          const g = new Float64Array(cap);
+          g.set(this.seen);
+          this.seen = g;
+        }
+        const gen = hosts.generation(i);
+        if (this.seen[id] === gen) continue;
+        this.seen[id] = gen;
+        this.consider(s.ts, hosts.address(i), learning);
+      }
+    } else {
+      // scripted callers without the view: the hosts the summary names
+      for (const a of s.newHostAddrs) this.consider(s.ts, a, learning);
+      for (const h of s.hosts) this.consider(s.ts, h.addr, learning);
+    }
     this.flush();
     const out: Alert[] = [];
     this.tracker.step(s.ts, out);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/detect/alert.js';
 import { createDetectStage, type DetectStage } from '../../src/detect/stage.js';
-import { hostsView, onlyDetector, raised, resolved, second, type ViewHost } from './helpers.js';
+import { host, hostsView, onlyDetector, raised, resolved, second, type ViewHost } from './helpers.js';
 
 function feed(stage: DetectStage, from: number, seconds: number, view: (t: number) => ViewHost[], packets = (t: number) => 100 + (t % 3)): Alert[] {
   const out: Alert[] = [];
@@ -100,5 +100,49 @@ describe('zscore over every host of the second', () => {
     const packets = (t: number): number => (t >= 40 && t < 45 ? 600 : 100) + (t % 3);
     expect(raised(feed(zstage(true), 0, 60, view, packets)).filter((a) => a.host !== null)).toEqual([]);
     expect(raised(feed(zstage(false), 0, 60, view, packets)).filter((a) => a.host !== null).map((a) => a.host)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+  });
+});
+
+describe('new-host over every host of the second', () => {
+  // A summary names at most 100 new hosts (MAX_NEW_HOST_ADDRS) and its top hosts; the view has them all.
+  const stage = (): DetectStage =>
+    createDetectStage(
+      onlyDetector((c) => {
+        c.newHost.enabled = true;
+        c.newHost.learn = 10;
+        c.rateLimit = { max: 10_000, per: 60 };
+        c.maxOpen = 10_000;
+      }),
+    );
+  const local = (k: number): ViewHost => ({ id: k, addr: `192.168.${k >> 8}.${k & 255}`, tx: [1, 100] });
+  const range = (from: number, n: number): ViewHost[] => Array.from({ length: n }, (_, i) => local(from + i));
+
+  it('raises each of 250 local hosts that appear in one second after learning, not only the 100 a summary names', () => {
+    const s = stage();
+    const out: Alert[] = [];
+    for (let t = 0; t < 20; t++) {
+      const view = t === 15 ? [...range(1, 5), ...range(1000, 250)] : range(1, 5);
+      const names = t === 0 ? view.map((h) => h.addr) : t === 15 ? view.slice(5, 105).map((h) => h.addr) : [];
+      out.push(...s.observe(second(t, { packets: view.length, newHostAddrs: names }), hostsView(view)));
+    }
+    const hosts = raised(out).map((a) => a.host);
+    expect(hosts).toHaveLength(250);
+    expect(new Set(hosts)).toEqual(new Set(range(1000, 250).map((h) => h.addr)));
+    expect(raised(out).every((a) => a.ts === 15)).toBe(true);
+  });
+
+  it('learns every host of a second in the learning period, so none of them is "new" when it shows up later', () => {
+    const s = stage();
+    const out: Alert[] = [];
+    for (let t = 0; t < 30; t++) {
+      // 300 hosts at once while learning (a summary names 100 of them and a top few); later
+      // hosts of that second come back one at a time, each then the top host of its second
+      const view = t === 2 ? range(1, 300) : t >= 15 ? [local(101 + ((t * 37) % 200))] : [];
+      const names = t === 2 ? view.slice(0, 100).map((h) => h.addr) : [];
+      const top = t === 2 ? view.slice(0, 10) : view;
+      const listed = top.map((h) => host(h.addr, h.tx));
+      out.push(...s.observe(second(t, { packets: view.length, newHostAddrs: names, hosts: listed }), hostsView(view)));
+    }
+    expect(raised(out)).toEqual([]);
   });
 });
