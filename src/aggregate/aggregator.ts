@@ -86,6 +86,10 @@ export class Aggregator {
     rxSizes: new Uint32Array(FOLD_PACKETS + 4096),
   };
   private rank = new Int32Array(1024).fill(-1);
+  /** topOfWindow's scratch: per listed host and direction, where its sizes start and end. */
+  private runStart = new Int32Array(64);
+  private runFill = new Int32Array(64);
+  private runSizes = new Uint32Array(1 << 16);
   private readonly view: WindowHosts;
 
   constructor(o: AggregatorOptions, ev: AggregatorEvents) {
@@ -353,27 +357,55 @@ export class Aggregator {
     const t = this.hosts;
     if (this.rank.length < t.index.cap) this.rank = new Int32Array(t.index.cap).fill(-1);
     const rank = this.rank;
-    const sizes: Float64Array[] = [];
-    ids.forEach((id, k) => {
+    // One flat buffer: the listed hosts' tx then rx sizes, each run sized by its packet count
+    // (a spilled window's log holds only the second's tail: no run needs more than the log).
+    const runs = 2 * ids.length;
+    const start = this.runStart.length >= runs + 1 ? this.runStart : (this.runStart = new Int32Array(runs + 1));
+    const fill = this.runFill.length >= runs ? this.runFill : (this.runFill = new Int32Array(runs));
+    const logged = w.logLen / 3;
+    let total = 0;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k] ?? 0;
       rank[id] = k;
-      const bound = w.spilled ? w.logLen / 3 : 0;
-      sizes.push(new Float64Array(bound || (c[id * 4] ?? 0)), new Float64Array(bound || (c[id * 4 + 2] ?? 0)));
-    });
-    const filled = new Int32Array(sizes.length);
+      start[2 * k] = total;
+      fill[2 * k] = total;
+      total += Math.min(c[id * 4] ?? 0, logged);
+      start[2 * k + 1] = total;
+      fill[2 * k + 1] = total;
+      total += Math.min(c[id * 4 + 2] ?? 0, logged);
+    }
+    start[runs] = total;
+    if (this.runSizes.length < total) this.runSizes = new Uint32Array(Math.max(total, 2 * this.runSizes.length));
+    const sizes = this.runSizes;
     const log = w.log;
-    for (let i = 0; i < w.logLen; i += 3) {
-      const v = log[i + 2] ?? 0;
+    for (let i = 0, n = w.logLen; i < n; i += 3) {
       const s = log[i] ?? 0;
       const d = log[i + 1] ?? 0;
       const rs = s > 0 ? (rank[s - 1] ?? -1) : -1;
-      if (rs >= 0) put(sizes, filled, 2 * rs, v);
       const rd = d > 0 ? (rank[d - 1] ?? -1) : -1;
-      if (rd >= 0) put(sizes, filled, 2 * rd + 1, v);
+      if (rs < 0 && rd < 0) continue;
+      const v = log[i + 2] ?? 0;
+      if (rs >= 0) {
+        const f = fill[2 * rs] ?? 0;
+        if (f < (start[2 * rs + 1] ?? 0)) {
+          sizes[f] = v;
+          fill[2 * rs] = f + 1;
+        }
+      }
+      if (rd >= 0) {
+        const f = fill[2 * rd + 1] ?? 0;
+        if (f < (start[2 * rd + 2] ?? 0)) {
+          sizes[f] = v;
+          fill[2 * rd + 1] = f + 1;
+        }
+      }
     }
     for (const id of ids) rank[id] = -1;
     return ids.map((id, k) => {
-      const tx = (sizes[2 * k] ?? new Float64Array(0)).subarray(0, filled[2 * k] ?? 0);
-      const rx = (sizes[2 * k + 1] ?? new Float64Array(0)).subarray(0, filled[2 * k + 1] ?? 0);
+      const tx0 = start[2 * k] ?? 0;
+      const rx0 = start[2 * k + 1] ?? 0;
+      const tx = sizes.subarray(tx0, fill[2 * k] ?? tx0);
+      const rx = sizes.subarray(rx0, fill[2 * k + 1] ?? rx0);
       return {
         addr: t.addressOf(id),
         tx: { packets: c[id * 4] ?? 0, bytes: c[id * 4 + 1] ?? 0, size: tx.length > 0 ? exactSizeStats(tx) : null },
@@ -574,15 +606,6 @@ function topOf(list: Int32Array, len: number, limit: number, value: (id: number)
     if (best.length === limit) floor = value(best[limit - 1] ?? 0);
   }
   return best;
-}
-
-function put(sizes: Float64Array[], filled: Int32Array, j: number, v: number): void {
-  const arr = sizes[j];
-  const f = filled[j] ?? 0;
-  if (arr !== undefined && f < arr.length) {
-    arr[f] = v;
-    filled[j] = f + 1;
-  }
 }
 
 export function anomalyObject(counts: Float64Array): Record<string, number> {

@@ -9,7 +9,7 @@ export function nearestRank(sorted: ArrayLike<number>, p: number): number {
 }
 
 /** Sort in place; insertion sort for the short arrays a second's top hosts have. */
-function sortNumbers(values: Float64Array): void {
+function sortNumbers(values: Uint32Array): void {
   const n = values.length;
   if (n > 48) {
     values.sort();
@@ -27,7 +27,7 @@ function sortNumbers(values: Float64Array): void {
 }
 
 /** Exact statistics of values (sorted in place). Population stdev; Welford for stability. */
-export function exactSizeStats(values: Float64Array): SizeStats {
+export function exactSizeStats(values: Uint32Array): SizeStats {
   sortNumbers(values);
   let mean = 0;
   let m2 = 0;
