@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Aggregator, FOLD_PACKETS, type AggregatorOptions } from '../../src/aggregate/aggregator.js';
+import { LOG_SPILL_PACKETS } from '../../src/aggregate/second-window.js';
 import { formatIpv4 } from '../../src/aggregate/address.js';
 import type { Gap, HostStats, SecondSummary, SizeStats } from '../../src/aggregate/summary.js';
 import { createFrame } from '../../src/capture/frame.js';
@@ -283,5 +284,32 @@ describe('hosts', () => {
     expect(checked).toBe(200);
     // the set-up did reach the last resort: values joined a neighbouring bucket
     expect(agg.hosts.folded).toBeGreaterThan(0);
+  });
+});
+
+describe('a second with more packets than its log holds (LOG_SPILL_PACKETS)', () => {
+  it('counts every packet exactly; the top hosts sizes cover the log kept after the early hand-on; the report all of them', () => {
+    const { agg, out, send } = harness({ topHosts: 3 });
+    const A = 0x0a000001;
+    const B = 0x0a000002;
+    const C = 0x0a000003;
+    // one second: 1,000,000 packets A->B of 100 bytes fill the log, then 300,000 of 200 bytes
+    // A->B and 1,000 of 60 bytes C->A (the log now holds only these)
+    for (let i = 0; i < LOG_SPILL_PACKETS; i++) send(10 * S + (i % 900_000), A, B, 100);
+    for (let i = 0; i < 300_000; i++) send(10 * S + 900_000 + (i % 1000), A, B, 200);
+    for (let i = 0; i < 1000; i++) send(10 * S + 999_000 + i, C, A, 60);
+    agg.flush();
+    const s = out.summaries.find((x) => x.ts === 10);
+    const a = s?.hosts.find((h) => h.addr === formatIpv4(A));
+    expect(a?.tx.packets).toBe(1_300_000);
+    expect(a?.tx.bytes).toBe(1_000_000 * 100 + 300_000 * 200);
+    expectSize(a?.tx.size ?? null, brute(new Array<number>(300_000).fill(200)), true);
+    expectSize(a?.rx.size ?? null, brute(new Array<number>(1000).fill(60)), true);
+    const report = agg.report(Infinity);
+    const ra = report.hosts.find((h) => h.addr === formatIpv4(A));
+    expect(ra?.tx.size?.count).toBe(1_300_000);
+    expect(ra?.tx.size?.min).toBe(100);
+    expect(ra?.tx.size?.max).toBe(200);
+    expect(ra?.tx.size?.mean).toBeCloseTo((1_000_000 * 100 + 300_000 * 200) / 1_300_000, 9);
   });
 });
