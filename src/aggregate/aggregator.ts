@@ -551,6 +551,9 @@ class WindowHosts implements SecondHosts {
   address(i: number): string {
     return this.table().addressOf(this.id(i));
   }
+  copyAddress(i: number, out: Uint32Array, at: number): void {
+    this.table().copyAddress(this.id(i), out, at);
+  }
   copyTo(ids: Int32Array, gens: Float64Array, cnt: Float64Array, addr: Uint32Array): void {
     const w = this.window;
     if (w === null) return;

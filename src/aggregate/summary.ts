@@ -139,6 +139,9 @@ export interface SecondHosts {
   /** Changes when an id is given to another host after an eviction: (id, generation) is a key. */
   generation(i: number): number;
   address(i: number): string;
+  /** The address in numbers, without making its text: out[at] = family (4 or 6), then the
+   *  four big-endian words out[at+1..at+5) (IPv4 in the last). Optional (scripted views). */
+  copyAddress?(i: number, out: Uint32Array, at: number): void;
   txPackets(i: number): number;
   txBytes(i: number): number;
   rxPackets(i: number): number;

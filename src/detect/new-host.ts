@@ -98,6 +98,9 @@ export class NewHostDetector implements Detector {
   writeError: string | null = null;
   /** Host id -> generation already looked at (0: none); grown by doubling as ids grow. */
   private seen = new Float64Array(1024);
+  /** Scratch for one host's address in numbers (family, four words). */
+  private readonly words = new Uint32Array(5);
+  private readonly words6 = new Uint32Array(4);
 
   constructor(
     private readonly cfg: NewHostConfig,
@@ -152,6 +155,19 @@ export class NewHostDetector implements Detector {
         const gen = hosts.generation(i);
         if (this.seen[id] === gen) continue;
         this.seen[id] = gen;
+        // outside the local networks (most hosts of a busy link, every spoofed source of a
+        // flood): decided from the numbers, no text made
+        if (hosts.copyAddress !== undefined) {
+          const w = this.words;
+          hosts.copyAddress(i, w, 0);
+          const fam = w[0] ?? 0;
+          if (fam === 4 && !this.cfg.localNets.has4(w[4] ?? 0)) continue;
+          if (fam === 6) {
+            const w6 = this.words6;
+            for (let k = 0; k < 4; k++) w6[k] = w[k + 1] ?? 0;
+            if (!this.cfg.localNets.has6(w6)) continue;
+          }
+        }
         this.consider(s.ts, hosts.address(i), learning);
       }
     } else {

@@ -37,6 +37,15 @@ class ReceivedHosts implements SecondHosts {
     if (a[o] === 4) return formatIpv4(a[o + 4] ?? 0);
     return formatIpv6(a[o + 1] ?? 0, a[o + 2] ?? 0, a[o + 3] ?? 0, a[o + 4] ?? 0);
   }
+  copyAddress(i: number, out: Uint32Array, at: number): void {
+    const a = this.addr;
+    if (a === null) {
+      // only texts were sent (a view without numbers): family 0, so the caller uses the text
+      out[at] = 0;
+      return;
+    }
+    for (let k = 0; k < 5; k++) out[at + k] = a[i * 5 + k] ?? 0;
+  }
   txPackets(i: number): number {
     return this.cnt[i * 4] ?? 0;
   }

@@ -120,14 +120,23 @@ describe('new-host over every host of the second', () => {
   it('raises each of 250 local hosts that appear in one second after learning, not only the 100 a summary names', () => {
     const s = stage();
     const out: Alert[] = [];
+    // with them, hosts outside the local networks (IPv4 and IPv6) and IPv6 unique-local ones
+    const outside: ViewHost[] = [
+      { id: 5000, addr: '203.0.113.7', tx: [1, 100] },
+      { id: 5001, addr: '2001:db8::7', tx: [1, 100] },
+    ];
+    const ula: ViewHost[] = [
+      { id: 5002, addr: 'fd00::7', tx: [1, 100] },
+      { id: 5003, addr: 'fe80::1:7', tx: [1, 100] },
+    ];
     for (let t = 0; t < 20; t++) {
-      const view = t === 15 ? [...range(1, 5), ...range(1000, 250)] : range(1, 5);
+      const view = t === 15 ? [...range(1, 5), ...outside, ...range(1000, 250), ...ula] : range(1, 5);
       const names = t === 0 ? view.map((h) => h.addr) : t === 15 ? view.slice(5, 105).map((h) => h.addr) : [];
       out.push(...s.observe(second(t, { packets: view.length, newHostAddrs: names }), hostsView(view)));
     }
     const hosts = raised(out).map((a) => a.host);
-    expect(hosts).toHaveLength(250);
-    expect(new Set(hosts)).toEqual(new Set(range(1000, 250).map((h) => h.addr)));
+    expect(hosts).toHaveLength(252);
+    expect(new Set(hosts)).toEqual(new Set([...range(1000, 250), ...ula].map((h) => h.addr)));
     expect(raised(out).every((a) => a.ts === 15)).toBe(true);
   });
 

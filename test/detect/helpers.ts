@@ -127,6 +127,14 @@ export function hostsView(list: readonly ViewHost[]): SecondHosts {
     id: (i) => at(i).id,
     generation: (i) => at(i).gen ?? 1,
     address: (i) => at(i).addr,
+    copyAddress: (i, out, o) => {
+      const a = at(i).addr;
+      const v4 = parseIpv4(a);
+      const v6 = v4 === null ? parseIpv6(a) : null;
+      if (v4 === null && v6 === null) throw new Error(`bad test address ${a}`);
+      out[o] = v4 !== null ? 4 : 6;
+      for (let k = 0; k < 4; k++) out[o + 1 + k] = v4 !== null ? (k === 3 ? v4 : 0) : (v6?.[k] ?? 0);
+    },
     txPackets: (i) => at(i).tx[0],
     txBytes: (i) => at(i).tx[1],
     rxPackets: (i) => (at(i).rx ?? [0, 0])[0],
