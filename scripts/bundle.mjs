@@ -8,13 +8,24 @@
 // Packages with native or optional parts (cap, ws and its optional helpers) and uplot (served
 // as a file, never imported) stay outside the bundle and resolve from node_modules as before.
 
-import { chmodSync, rmSync } from 'node:fs';
-import { rolldown } from 'rolldown';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const EXTERNAL = ['cap', 'ws', 'uplot', 'bufferutil', 'utf-8-validate'];
 
 rmSync(`${ROOT}dist/bin`, { recursive: true, force: true });
+let rolldown;
+try {
+  ({ rolldown } = await import('rolldown'));
+} catch (e) {
+  // No bundler here (a Node older than 20.19, or no dev dependencies): the command line
+  // still works, through a one-line entry that loads the unbundled modules.
+  mkdirSync(`${ROOT}dist/bin`, { recursive: true });
+  writeFileSync(`${ROOT}dist/bin/netpulse.js`, "#!/usr/bin/env node\nimport '../cli/main.js';\n");
+  chmodSync(`${ROOT}dist/bin/netpulse.js`, 0o755);
+  console.error(`bundle: rolldown unavailable (${e instanceof Error ? e.message.split('\n')[0] : e}); dist/bin/netpulse.js loads dist/cli/main.js unbundled (starts ~30 ms slower)`);
+  process.exit(0);
+}
 const bundle = await rolldown({
   input: { netpulse: `${ROOT}dist/cli/main.js` },
   platform: 'node',
