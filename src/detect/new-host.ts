@@ -17,6 +17,7 @@ import { formatIpv6At, parseAddr } from './addr.js';
 import type { NewHostConfig } from './config.js';
 import type { Detector } from './detector.js';
 import type { Tracker } from './lifecycle.js';
+import { coverIndex } from './table.js';
 
 /** Canonical text of an address as the aggregator writes it (dotted IPv4, RFC 5952 IPv6). */
 export function canonicalAddr(text: string): string | null {
@@ -145,13 +146,7 @@ export class NewHostDetector implements Detector {
       for (let i = 0, n = hosts.count; i < n; i++) {
         const id = hosts.id(i);
         if (id < 0) continue;
-        if (id >= this.seen.length) {
-          let cap = this.seen.length;
-          while (cap <= id) cap *= 2;
-          const g = new Float64Array(cap);
-          g.set(this.seen);
-          this.seen = g;
-        }
+        if (id >= this.seen.length) this.seen = coverIndex(this.seen, id, (n) => new Float64Array(n));
         const gen = hosts.generation(i);
         if (this.seen[id] === gen) continue;
         this.seen[id] = gen;

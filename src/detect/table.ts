@@ -109,3 +109,13 @@ export class KeyTable {
     this.size = 0;
   }
 }
+
+/** `a` if index `id` is inside it, else a copy twice as long as needed (doubling) to hold it. */
+export function coverIndex<T extends Int32Array | Float64Array>(a: T, id: number, make: (n: number) => T): T {
+  if (id < a.length) return a;
+  let n = Math.max(1, a.length);
+  while (n <= id) n *= 2;
+  const g = make(n);
+  g.set(a);
+  return g;
+}

@@ -21,6 +21,7 @@ import type { ZscoreConfig } from './config.js';
 import type { Detector } from './detector.js';
 import { ListedHosts } from './listed-hosts.js';
 import type { Tracker } from './lifecycle.js';
+import { coverIndex } from './table.js';
 import { formatValue } from './units.js';
 
 /** The last score (reused: scoring allocates nothing). */
@@ -109,13 +110,7 @@ class HostSeries {
    * not thrown away for newcomers, which would leave every series in warm-up).
    */
   take(id: number, gen: number, ts: number, minIdle: number): number {
-    if (id >= this.slotOf.length) {
-      let n = this.slotOf.length;
-      while (n <= id) n *= 2;
-      const g = new Int32Array(n);
-      g.set(this.slotOf);
-      this.slotOf = g;
-    }
+    if (id >= this.slotOf.length) this.slotOf = coverIndex(this.slotOf, id, (n) => new Int32Array(n));
     let s = (this.slotOf[id] ?? 0) - 1;
     if (s >= 0) {
       this.unlink(s); // the id was given to another host (a new generation)
