@@ -61,8 +61,9 @@ export function addDetectOptions(cmd: Command): Command {
     .option('--detect-thread', 'run the detectors on a thread of their own (same results; pays off only with a spare core, README "Detectors on a thread")');
 }
 
+/** The message names the option and its value; no subject, or the line would name it twice. */
 function optionError(option: string, value: string, what: string): ConfigError {
-  return new ConfigError(`${option} "${value}": ${what}`, { subject: option });
+  return new ConfigError(`${option} "${value}": ${what}`);
 }
 
 function str(v: unknown): string | undefined {
