@@ -197,14 +197,22 @@ export class CidrSet {
     return false;
   }
 
-  has6(w: ArrayLike<number>): boolean {
+  /** The IPv6 address in words w[at, at + 4). */
+  has6(w: ArrayLike<number>, at = 0): boolean {
     outer: for (const c of this.v6) {
       for (let i = 0; i < 4; i++) {
-        if (((((w[i] ?? 0) >>> 0) & (c.masks[i] ?? 0)) >>> 0) !== c.words[i]) continue outer;
+        if (((((w[at + i] ?? 0) >>> 0) & (c.masks[i] ?? 0)) >>> 0) !== c.words[i]) continue outer;
       }
       return true;
     }
     return false;
+  }
+
+  /** An address as SecondHosts.copyAddress lays it out at w[at]: family (4 or 6), then four
+   *  big-endian words (IPv4 in the last). Another family is in no set. */
+  hasWords(w: ArrayLike<number>, at: number): boolean {
+    const fam = w[at];
+    return fam === 4 ? this.has4(w[at + 4] ?? 0) : fam === 6 ? this.has6(w, at + 1) : false;
   }
 
   /** Text form (memoised: the same few hundred hosts come back every second). */

@@ -101,7 +101,6 @@ export class NewHostDetector implements Detector {
   private seen = new Float64Array(1024);
   /** Scratch for one host's address in numbers (family, four words). */
   private readonly words = new Uint32Array(5);
-  private readonly words6 = new Uint32Array(4);
 
   constructor(
     private readonly cfg: NewHostConfig,
@@ -152,16 +151,10 @@ export class NewHostDetector implements Detector {
         this.seen[id] = gen;
         // outside the local networks (most hosts of a busy link, every spoofed source of a
         // flood): decided from the numbers, no text made
+        // (family 0: a view that sent only texts; the text decides below)
         if (hosts.copyAddress !== undefined) {
-          const w = this.words;
-          hosts.copyAddress(i, w, 0);
-          const fam = w[0] ?? 0;
-          if (fam === 4 && !this.cfg.localNets.has4(w[4] ?? 0)) continue;
-          if (fam === 6) {
-            const w6 = this.words6;
-            for (let k = 0; k < 4; k++) w6[k] = w[k + 1] ?? 0;
-            if (!this.cfg.localNets.has6(w6)) continue;
-          }
+          hosts.copyAddress(i, this.words, 0);
+          if (this.words[0] !== 0 && !this.cfg.localNets.hasWords(this.words, 0)) continue;
         }
         this.consider(s.ts, hosts.address(i), learning);
       }

@@ -87,9 +87,20 @@ describe('CidrSet', () => {
       w[0] = ([0xfc000000, 0xfe800000, 0x20010db8, w[0] ?? 0][i % 4] ?? 0) | ((w[0] ?? 0) & 0x3ff);
       samples.push(formatIpv6At(w, 0));
     }
+    // the numeric form new-host uses ([family, w0..w3] at an offset, as SecondHosts.copyAddress writes it)
+    const words = new Uint32Array(8);
     for (const s of samples) {
-      expect(ours.hasText(s), s).toBe(bl.check(s, s.includes(':') ? 'ipv6' : 'ipv4'));
+      const want = bl.check(s, s.includes(':') ? 'ipv6' : 'ipv4');
+      expect(ours.hasText(s), s).toBe(want);
+      const v4 = parseIpv4(s);
+      words.fill(0);
+      words[3] = v4 !== null ? 4 : 6;
+      if (v4 !== null) words[7] = v4;
+      else words.set(parseIpv6(s) ?? [], 4);
+      expect(ours.hasWords(words, 3), s).toBe(want);
     }
+    words.fill(0);
+    expect(ours.hasWords(words, 3)).toBe(false); // family 0: in no set
   });
 
   it('names the option in its error', () => {
