@@ -167,6 +167,8 @@ export class Tracker {
   private readonly open = new Map<string, Condition>();
   /** key -> second of the last resolve, for suppression. */
   private readonly lastEnded = new Map<string, number>();
+  /** note -> what a resolve says in place of "now <value>" (see quietly). */
+  private readonly quietText = new Map<string, string>();
   private now = -Infinity;
 
   constructor(
@@ -241,6 +243,15 @@ export class Tracker {
     if (obs.value > c.peak) c.peak = obs.value;
   }
 
+  /**
+   * For conditions whose metric does not fall when they end (port-scan's distinct targets
+   * stay counted for their window after the scanning stops): their resolve says `text`
+   * ("no new ... for N s") instead of "now <value>", which would repeat the peak.
+   */
+  quietly(note: string, text: string): void {
+    this.quietText.set(note, text);
+  }
+
   /** Report the current (normal) value of a condition that may be open, for its resolve. */
   normal(note: string, host: string | null, value: number): void {
     const c = this.open.get(this.keyOf(note, host));
@@ -313,6 +324,8 @@ export class Tracker {
     if (this.cfg.suppress > 0) this.lastEnded.set(c.key, ts);
     if (c.state !== RAISED) return;
     const subject = c.host === null ? c.note : `${c.note} on ${c.host}`;
+    const quiet = why === '' ? this.quietText.get(c.note) : undefined;
+    const now = quiet ?? `now ${formatValue(c.current, c.metric)}`;
     out.push(
       this.gate.make(ts, 'resolved', {
         detector: this.detector,
@@ -324,7 +337,7 @@ export class Tracker {
         value: c.current,
         threshold: c.obs.threshold,
         baseline: c.obs.baseline,
-        message: `${subject} resolved after ${ts - c.raisedAt} s${why}: peak ${formatValue(c.peak, c.metric)}, now ${formatValue(c.current, c.metric)}`,
+        message: `${subject} resolved after ${ts - c.raisedAt} s${why}: peak ${formatValue(c.peak, c.metric)}, ${now}`,
         since: c.since,
       }),
     );

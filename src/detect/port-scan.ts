@@ -189,6 +189,10 @@ export class PortScanDetector implements Detector {
     this.prev = new Generation(cfg.tableSize);
     this.services = new KeyTable(cfg.tableSize >> 1);
     this.packet = (p, ts) => this.onPacket(p, ts);
+    // The counts stay up for their window after a scan stops: say what ended it.
+    const quiet = `no new unanswered attempts past the limit for ${cfg.resolveAfter} s`;
+    tracker.quietly('Port_Scan', quiet);
+    tracker.quietly('Address_Scan', quiet);
   }
 
   /** Packet time of the packet being handled (read only when a source crosses a limit). */

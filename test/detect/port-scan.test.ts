@@ -44,6 +44,9 @@ describe('port-scan', () => {
     expect(out[0]?.value).toBe(20);
     expect(out[0]?.threshold).toBe(15);
     expect(out[0]?.message).toContain(`20 ports of ${TARGET}`);
+    // The 20 ports stay counted for the window after the scan stops: the resolve says
+    // why it ended instead of "now 20 distinct_ports", which read as if it went on.
+    expect(out[1]?.message).toBe(`Port_Scan on ${SCANNER} resolved after 5 s: peak 20 distinct_ports, no new unanswered attempts past the limit for 5 s`);
   });
 
   it('does not count attempts answered with a SYN-ACK (open ports, busy clients)', () => {
