@@ -223,9 +223,10 @@ export class ZscoreDetector implements Detector {
 
   private mark(ts: number, note: string, host: string | null, metric: string, x: number, r: Scored, also = ''): void {
     const up = r.z > 0;
-    const label = host === null ? metric : `${host} ${metric}`;
+    // "10.0.0.6 at 76.8 packets/s is 17.4 sigma above ...": the value carries its unit
+    const label = host === null ? 'all traffic' : host;
     const message =
-      `${label} ${formatValue(x, metric)} is ${Math.abs(r.z).toFixed(1)} sigma ${up ? 'above' : 'below'} ` +
+      `${label} at ${formatValue(x, metric)} is ${Math.abs(r.z).toFixed(1)} sigma ${up ? 'above' : 'below'} ` +
       `its ${this.cfg.method} baseline ${formatValue(r.center, metric)} (stdev ${formatValue(r.sd, metric)}, last ${this.cfg.window} s)${also}`;
     this.tracker.anomalous(ts, note, host, metric, {
       value: x,
@@ -257,7 +258,7 @@ export class ZscoreDetector implements Detector {
     if (pHit) hits.push([{ ...r }, s.packets, 'packets/s']);
     hits.sort((a, b) => Math.abs(b[0].z) - Math.abs(a[0].z));
     const [[hr, x, metric], other] = hits as [[Scored, number, string], ...[Scored, number, string][]];
-    const also = other === undefined ? '' : `; ${other[2]} ${formatValue(other[1], other[2])} is ${Math.abs(other[0].z).toFixed(1)} sigma off too`;
+    const also = other === undefined ? '' : `; ${formatValue(other[1], other[2])} is ${Math.abs(other[0].z).toFixed(1)} sigma off too`;
     this.mark(s.ts, hr.z > 0 ? 'Global_Traffic_Spike' : 'Global_Traffic_Drop', null, metric, x, hr, also);
   }
 

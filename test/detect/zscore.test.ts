@@ -55,6 +55,8 @@ describe('zscore', () => {
     expect(a?.baseline?.z).toBeCloseTo((spike - mean(window)) / standardDeviation(window), 6);
     expect(a?.value).toBe(spike);
     expect(a?.ts).toBe(40);
+    // one line an operator reads: what, how much (with its unit once), against what
+    expect(a?.message).toMatch(/^all traffic at 5 MB\/s is \d+\.\d sigma above its mean baseline [\d.]+ [kM]?B\/s \(stdev [\d.]+ [kM]?B\/s, last 60 s\)$/);
   });
 
   it('raises after m anomalous seconds and resolves after n normal ones, once each', () => {
@@ -190,6 +192,7 @@ describe('zscore', () => {
       expect(raised(out).map((a) => [a.note, a.host, a.ts])).toEqual(
         metric === 'packets' ? [['Host_Packets_Spike', '10.0.0.2', 35]] : [['Host_Bytes_Spike', '10.0.0.1', 36]],
       );
+      expect(raised(out)[0]?.message).toMatch(metric === 'packets' ? /^10\.0\.0\.2 at 40 packets\/s is / : /^10\.0\.0\.1 at 1 MB\/s is /);
       return stage;
     };
     run('bytes');
