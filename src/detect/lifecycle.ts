@@ -167,8 +167,8 @@ export class Tracker {
   private readonly open = new Map<string, Condition>();
   /** key -> second of the last resolve, for suppression. */
   private readonly lastEnded = new Map<string, number>();
-  /** note -> what a resolve says in place of "now <value>" (see quietly). */
-  private readonly quietText = new Map<string, string>();
+  /** note -> what a resolve says in place of "now <value>" (see quietly), and whether the peak goes first. */
+  private readonly quietText = new Map<string, { text: string; peak: boolean }>();
   private now = -Infinity;
 
   constructor(
@@ -246,10 +246,11 @@ export class Tracker {
   /**
    * For conditions whose metric does not fall when they end (port-scan's distinct targets
    * stay counted for their window after the scanning stops): their resolve says `text`
-   * ("no new ... for N s") instead of "now <value>", which would repeat the peak.
+   * ("no new ... for N s") instead of "now <value>", which would repeat the peak. Events
+   * (new-host) leave out the peak as well (`peak` false).
    */
-  quietly(note: string, text: string): void {
-    this.quietText.set(note, text);
+  quietly(note: string, text: string, peak = true): void {
+    this.quietText.set(note, { text, peak });
   }
 
   /** Report the current (normal) value of a condition that may be open, for its resolve. */
@@ -324,8 +325,11 @@ export class Tracker {
     if (this.cfg.suppress > 0) this.lastEnded.set(c.key, ts);
     if (c.state !== RAISED) return;
     const subject = c.host === null ? c.note : `${c.note} on ${c.host}`;
-    const quiet = why === '' ? this.quietText.get(c.note) : undefined;
-    const now = quiet ?? `now ${formatValue(c.current, c.metric)}`;
+    // at the end of input a scan did not go quiet, but a new host is still known from now on
+    const q = this.quietText.get(c.note);
+    const quiet = q !== undefined && (why === '' || !q.peak) ? q : undefined;
+    const peak = `peak ${formatValue(c.peak, c.metric)}`;
+    const tail = quiet === undefined ? `${peak}, now ${formatValue(c.current, c.metric)}` : quiet.peak ? `${peak}, ${quiet.text}` : quiet.text;
     out.push(
       this.gate.make(ts, 'resolved', {
         detector: this.detector,
@@ -337,7 +341,7 @@ export class Tracker {
         value: c.current,
         threshold: c.obs.threshold,
         baseline: c.obs.baseline,
-        message: `${subject} resolved after ${ts - c.raisedAt} s${why}: peak ${formatValue(c.peak, c.metric)}, ${now}`,
+        message: `${subject} resolved after ${ts - c.raisedAt} s${why}: ${tail}`,
         since: c.since,
       }),
     );

@@ -108,6 +108,8 @@ export class NewHostDetector implements Detector {
   ) {
     if (cfg.knownHosts !== null) for (const a of readKnownHosts(cfg.knownHosts)) this.known.add(a);
     this.loaded = this.known.size;
+    // An event, not a level: "peak 1 hosts, now 1 hosts" would say nothing.
+    tracker.quietly('New_Host', 'a known host from now on', false);
   }
 
   /** Whether the learning period is over at second `ts` (false before the first summary). */

@@ -39,6 +39,7 @@ describe('new-host', () => {
       ['resolved', 'fd00::5', 1090],
     ]);
     expect(out[0]).toMatchObject({ detector: 'new-host', note: 'New_Host', severity: 'info', key: 'new-host/New_Host/192.168.1.3' });
+    expect(out[1]?.message).toBe('New_Host on 192.168.1.3 resolved after 10 s: a known host from now on');
   });
 
   it('honours --local-net', () => {
@@ -68,7 +69,9 @@ describe('new-host', () => {
     const out = second2.observe(second(500, { newHostAddrs: ['10.1.1.1', '10.1.1.3', '10.1.1.4'] }));
     expect(raised(out).map((a) => a.host)).toEqual(['10.1.1.4']);
     expect(second2.stats().knownHosts).toBe(4);
-    expect(resolved(second2.finish(501)).map((a) => a.host)).toEqual(['10.1.1.4']);
+    const ended = resolved(second2.finish(501));
+    expect(ended.map((a) => a.host)).toEqual(['10.1.1.4']);
+    expect(ended[0]?.message).toBe('New_Host on 10.1.1.4 resolved after 1 s (end of input): a known host from now on');
   });
 
   it('reads hand-written files (comments, blank lines, uncompressed IPv6) and rejects bad lines with their number', () => {
