@@ -368,7 +368,8 @@ export class ConfigReader {
   constructor(readonly where: string) {}
 
   fail(key: string, what: string): never {
-    throw new ConfigError(`${this.where}: "${key}" ${what}`, { subject: this.where });
+    // the message names the file: as a subject too it would be printed twice
+    throw new ConfigError(`${this.where}: "${key}" ${what}`);
   }
 
   obj(v: unknown, key: string, allowed: readonly string[]): Obj {

@@ -120,4 +120,13 @@ describe('detector options', () => {
     writeFileSync(file, '{"zscore": {');
     expect(codeOf(() => parse(['--config', file]))).toMatch(/^ERR_CONFIG .*bad\.json: not valid JSON/);
   });
+
+  it('names the config file once in a bad-setting error (it was printed twice)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-opt-'));
+    const file = join(dir, 'netpulse.json');
+    writeFileSync(file, '{"zscore": {"windw": 5}}');
+    const line = codeOf(() => parse(['--config', file]));
+    expect(line).toMatch(/^ERR_CONFIG .*netpulse\.json: "zscore\.windw" is not a known setting \(known here: enabled, /);
+    expect(line.split('netpulse.json').length - 1).toBe(1);
+  });
 });
