@@ -32,8 +32,12 @@ program
   .name('netpulse')
   .description('Live packet-capture traffic analyzer: per-second rates, per-host statistics, alerts, a WebSocket feed.')
   .version(version(), '-V, --version')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .exitOverride()
+  // Usage errors (unknown option, missing argument, ...) are one line like every other
+  // failure, with a code; subcommands inherit this.
+  .configureOutput({
+    outputError: (text, write) => write(`netpulse: ${text.trim().replace(/^error: /, '')} (run with --help for usage) [ERR_BAD_OPTION]\n`),
+  });
 
 try {
   const named = COMMANDS[process.argv[2] ?? ''];

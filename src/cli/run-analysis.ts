@@ -3,7 +3,7 @@
 // exit status. Nothing already counted is lost: the report is printed before any error.
 
 import type { PacketSource } from '../capture/frame.js';
-import { EXIT } from '../errors.js';
+import { AnalyzerError, EXIT } from '../errors.js';
 import { Analysis, type AsyncDetectStageLike, type DetectStageLike } from '../pipeline.js';
 import type { MessageType } from '../schema.js';
 import { NdjsonSink } from '../sinks/ndjson.js';
@@ -40,6 +40,13 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     detect: o.detect ?? null,
     shownOptions: o.common.shown,
   });
+  // A reader that went away (EPIPE: `| head`) ends the output quietly; any other write error
+  // (a full disk) makes the output incomplete, which must not pass for success.
+  let outError: NodeJS.ErrnoException | null = null;
+  const onOutError = (e: NodeJS.ErrnoException): void => {
+    if (e.code !== 'EPIPE' && outError === null) outError = e;
+  };
+  stdout.on('error', onOutError);
   const sinks: Sink[] = [];
   let ndjson: NdjsonSink | null = null;
   if (o.common.json) {
@@ -103,5 +110,22 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     });
   }
   await Promise.all([...sinks, ...(feed ? [feed] : [])].map((s) => s.close().catch(() => undefined)));
+  if (outError === null) {
+    // everything written so far has left the process, or failed
+    await new Promise<void>((resolve) => {
+      const ok = stdout.write('', (e?: Error | null) => {
+        if (e) onOutError(e as NodeJS.ErrnoException);
+        resolve();
+      });
+      if (!ok) stdout.once('drain', () => resolve());
+    });
+  }
+  stdout.off('error', onOutError);
+  const failed = outError as NodeJS.ErrnoException | null;
+  if (failed !== null && code === EXIT.ok && failed.code !== 'ERR_STREAM_DESTROYED') {
+    const e = new AnalyzerError('ERR_OUTPUT', `cannot write the output (${failed.code ?? failed.message}): it is incomplete; free space or send it elsewhere`, { subject: 'stdout' });
+    stderr.write(`netpulse: ${e.oneLine()}\n`);
+    code = e.exitCode;
+  }
   return code;
 }

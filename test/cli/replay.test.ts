@@ -2,7 +2,7 @@
 // options, and the one-line errors with their documented exit statuses.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -108,9 +108,25 @@ describe('replay errors', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
+  // A full disk loses the output: that must not end as success (a closed pipe, `| head`, may).
+  it.runIf(existsSync('/dev/full'))('an output that cannot be written is one ERR_OUTPUT line, exit status 6', () => {
+    const demo = join(process.cwd(), 'pcaps', 'demo.pcapng');
+    for (const args of [['--json'], ['--no-console-alerts']]) {
+      const full = openSync('/dev/full', 'w');
+      const r = spawnSync(process.execPath, [CLI, 'replay', demo, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+      closeSync(full);
+      expect(r.status).toBe(6);
+      expect(r.stderr).toBe('netpulse: stdout: cannot write the output (ENOSPC): it is incomplete; free space or send it elsewhere [ERR_OUTPUT]\n');
+    }
+  });
+
   it('an unknown option is a usage error (exit 2) with a hint', () => {
     const r = run(['replay', '--frobnicate', 'x.pcap']);
     expect(r.status).toBe(EXIT.usage);
-    expect(r.stderr).toContain("unknown option '--frobnicate'");
+    expect(r.stderr).toBe("netpulse: unknown option '--frobnicate' (run with --help for usage) [ERR_BAD_OPTION]\n");
+    // as is a missing argument: one line with a code, like every other failure
+    const none = run(['replay']);
+    expect(none.status).toBe(EXIT.usage);
+    expect(none.stderr).toBe("netpulse: missing required argument 'files' (run with --help for usage) [ERR_BAD_OPTION]\n");
   });
 });
