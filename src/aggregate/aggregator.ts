@@ -246,11 +246,14 @@ export class Aggregator {
       this.nextEmit = Math.max(this.nextEmit, to + 1);
       return;
     }
-    if (to - from + 1 > this.o.maxGapSeconds) {
-      // A long silence: report it once, up to the next second that has packets.
-      let end = hi - 1;
-      for (const s of this.windows.keys()) if (s > to && s - 1 < end) end = s - 1;
-      if (end < to) end = to;
+    // The silence runs up to the next second that has packets (or the newest known): its
+    // whole length decides, not the part the reorder allowance has closed so far (else a
+    // run of maxGap + reorder seconds would come out as zero rows).
+    let end = hi - 1;
+    for (const s of this.windows.keys()) if (s > to && s - 1 < end) end = s - 1;
+    if (end < to) end = to;
+    if (end - from + 1 > this.o.maxGapSeconds) {
+      // A long silence: report it once.
       this.gaps++;
       this.ev.gap({ from, to: end });
       this.nextEmit = end + 1;

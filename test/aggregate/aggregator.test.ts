@@ -88,6 +88,29 @@ describe('seconds', () => {
     expect(agg.report(10).gaps).toBe(1);
   });
 
+  // The bound is on the run's whole length, whatever the reorder allowance: a run of
+  // bound + 1 empty seconds is a gap, a run of bound is zero rows (a run of up to bound +
+  // reorder used to come out as zero rows, as the allowance had closed only part of it).
+  for (const reorderSeconds of [0, 2, 5]) {
+    it(`a run of exactly maxGap + 1 empty seconds is a gap, maxGap is zero rows (reorder ${reorderSeconds})`, () => {
+      for (const [empty, gap] of [[7, true], [6, false]] as const) {
+        const { agg, out, send } = harness({ maxGapSeconds: 6, reorderSeconds });
+        send(100.5 * S, 1, 2, 100);
+        send((101 + empty + 0.5) * S, 1, 2, 100); // seconds 101 .. 100 + empty are empty
+        send((102 + empty + 0.5) * S, 1, 2, 100);
+        agg.flush();
+        const zeros = out.summaries.filter((x) => x.packets === 0).map((x) => x.ts);
+        if (gap) {
+          expect(out.gaps).toEqual([{ from: 101, to: 100 + empty }]);
+          expect(zeros).toEqual([]);
+        } else {
+          expect(out.gaps).toEqual([]);
+          expect(zeros).toEqual(Array.from({ length: empty }, (_, i) => 101 + i));
+        }
+      }
+    });
+  }
+
   it('keep a second open for the reorder allowance; older packets count as late in the newest second', () => {
     const { agg, out, send } = harness({ reorderSeconds: 2 });
     send(105.0 * S, 1, 2, 100);
