@@ -7,7 +7,7 @@
 // beyond those (a second in which hundreds of hosts appear) must neither be missed after the
 // learning period nor go unlearned during it, to be raised as new when it later shows up.
 
-import { accessSync, appendFileSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, appendFileSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SecondHosts, SecondSummary } from '../aggregate/summary.js';
 import { AnalyzerError, ConfigError } from '../errors.js';
@@ -80,6 +80,23 @@ export function readKnownHosts(path: string): string[] {
   return out;
 }
 
+/** Whether the file is non-empty and its last byte is not a newline. */
+function endsOpen(path: string): boolean {
+  let fd = -1;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    return b[0] !== 0x0a;
+  } catch {
+    return false;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
 function fileError(path: string, message: string, cause?: unknown): AnalyzerError {
   return new AnalyzerError('ERR_FILE_ACCESS', message, { subject: path, ...(cause === undefined ? {} : { cause }) });
 }
@@ -91,6 +108,7 @@ export class NewHostDetector implements Detector {
   readonly loaded: number;
   private learnUntil: number | null = null;
   private pendingWrite: string[] = [];
+  private tailChecked = false;
   /** Hosts learned during the learning period. */
   learned = 0;
   /** Hosts not remembered because `max` was reached. */
@@ -108,6 +126,13 @@ export class NewHostDetector implements Detector {
   ) {
     if (cfg.knownHosts !== null) for (const a of readKnownHosts(cfg.knownHosts)) this.known.add(a);
     this.loaded = this.known.size;
+    if (this.loaded > cfg.max) {
+      // memory stays bounded, and every new host would be raised and never remembered
+      throw new ConfigError(
+        `the known-hosts file lists ${this.loaded} hosts, more than new-host.max (${cfg.max}); raise "new-host.max" in the config file or prune the file`,
+        { subject: cfg.knownHosts ?? '' },
+      );
+    }
     // An event, not a level: "peak 1 hosts, now 1 hosts" would say nothing.
     tracker.quietly('New_Host', 'a known host from now on', false);
   }
@@ -179,6 +204,11 @@ export class NewHostDetector implements Detector {
       return;
     }
     try {
+      // a file written by hand may end without a newline: the first line we add must not join it
+      if (!this.tailChecked) {
+        this.tailChecked = true;
+        if (endsOpen(path)) this.pendingWrite.unshift('\n');
+      }
       appendFileSync(path, this.pendingWrite.join(''));
     } catch (e) {
       this.writeError = `${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;

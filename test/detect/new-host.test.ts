@@ -53,6 +53,29 @@ describe('new-host', () => {
     expect(raised(out).map((a) => a.host)).toEqual(['198.51.100.7']);
   });
 
+  it('adds to a hand-written file that does not end in a newline without joining its last line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-known-'));
+    const file = join(dir, 'known.txt');
+    writeFileSync(file, '10.0.0.1'); // no final newline
+    const stage = createDetectStage(cfg((c) => (c.newHost.knownHosts = file)));
+    stage.observe(second(100, { newHostAddrs: ['10.0.0.9'] }));
+    stage.finish(101);
+    expect(readFileSync(file, 'utf8').split('\n').map((l) => l.split(' ')[0])).toEqual(['10.0.0.1', '10.0.0.9', '']);
+    // and the next run reads it
+    const again = createDetectStage(cfg((c) => (c.newHost.knownHosts = file)));
+    expect(again.stats().knownHosts).toBe(2);
+  });
+
+  it('refuses a known-hosts file listing more hosts than new-host.max (memory stays bounded)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-known-'));
+    const file = join(dir, 'known.txt');
+    writeFileSync(file, Array.from({ length: 11 }, (_, i) => `10.0.0.${i + 1}\n`).join(''));
+    expect(() => createDetectStage(cfg((c) => ((c.newHost.knownHosts = file), (c.newHost.max = 10))))).toThrow(
+      /lists 11 hosts, more than new-host\.max \(10\)/,
+    );
+    expect(() => createDetectStage(cfg((c) => ((c.newHost.knownHosts = file), (c.newHost.max = 11))))).not.toThrow();
+  });
+
   it('keeps known hosts in a file that survives a restart (no re-learning, no re-alerting)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'np-known-'));
     const file = join(dir, 'known.txt');
