@@ -167,6 +167,8 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
   const only = str(opts.detectors);
   if (only !== undefined) {
     const names = only.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    // an empty list (an unset shell variable) must not turn detection off unnoticed
+    if (names.length === 0) throw optionError('--detectors', only, `names no detector (known: ${DETECTOR_NAMES.join(', ')}, none, all)`);
     const chosen = new Set<DetectorName>();
     for (const n of names) {
       if (n === 'none' || n === 'all') continue;

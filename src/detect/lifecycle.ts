@@ -322,8 +322,11 @@ export class Tracker {
 
   private end(c: Condition, ts: number, out: Alert[], why: string): void {
     this.open.delete(c.key);
-    if (this.cfg.suppress > 0) this.lastEnded.set(c.key, ts);
+    // Only a resolve starts a suppression interval: a condition muted by the rate limit (or
+    // by an interval still running) was never reported, so its end must not silence the
+    // next one.
     if (c.state !== RAISED) return;
+    if (this.cfg.suppress > 0) this.lastEnded.set(c.key, ts);
     const subject = c.host === null ? c.note : `${c.note} on ${c.host}`;
     // at the end of input a scan did not go quiet, but a new host is still known from now on
     const q = this.quietText.get(c.note);

@@ -101,6 +101,9 @@ describe('detector options', () => {
     [['--zscore', 'x'], /ERR_CONFIG .*--zscore "x": must be a number/],
     [['--baseline', 'mode'], /ERR_CONFIG .*--baseline "mode"/],
     [['--detectors', 'zscore,magic'], /ERR_CONFIG .*unknown detector "magic"/],
+    // an empty list (an unset shell variable) turned every detector off without a word
+    [['--detectors', ''], /ERR_CONFIG .*--detectors "": names no detector/],
+    [['--detectors', ' , '], /ERR_CONFIG .*--detectors " , ": names no detector/],
     [['--alert-rate', 'lots'], /ERR_CONFIG .*--alert-rate "lots"/],
     [['--webhook', 'slack'], /ERR_CONFIG .*--webhook "slack": must be an http/],
     [['--allow', '10.0.0.0/99'], /ERR_CONFIG .*--allow: "10.0.0.0\/99"/],

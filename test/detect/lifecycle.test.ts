@@ -94,6 +94,30 @@ describe('lifecycle', () => {
     expect(out.filter((a) => a.state === 'raised').map((a) => a.host)).toEqual([B, '10.0.0.3']);
   });
 
+  it('a condition muted by the rate limit does not start a suppression interval when it ends', () => {
+    // suppress 60 s; the limit lets one alert through per 5 s
+    const gate = new AlertGate(new CidrSet([], 't'), { max: 1, per: 5 });
+    const t = new Tracker('test', cfg({ suppress: 60 }), gate, 100);
+    const out: Alert[] = [];
+    const mark = (s: number, h: string): void => t.anomalous(s, 'Test_Note', h, 'x', { value: 1, threshold: 0, baseline: null, message: h });
+    for (let s = 0; s < 30; s++) {
+      // A and B both at 0..4 (only A fits the limit), and again at 20..24 (room again)
+      if (s < 5 || (s >= 20 && s < 25)) {
+        mark(s, A);
+        mark(s, B);
+      }
+      t.step(s, out);
+      gate.step(s, out);
+    }
+    const raises = out.filter((a) => a.detector === 'test' && a.state === 'raised').map((a) => [a.host, a.ts]);
+    // A: raised at 0, resolved at 7, suppressed at 20 (within 60 s of its resolve);
+    // B: muted at 0 (rate limit), so at 20 it is raised: it was never reported
+    expect(raises).toEqual([
+      [A, 0],
+      [B, 20],
+    ]);
+  });
+
   it('rolls the excess over the rate limit into one Alerts_Suppressed raise and resolve', () => {
     const gate = new AlertGate(new CidrSet([], 't'), { max: 3, per: 10 });
     const t = new Tracker('test', cfg({ resolveAfter: 100 }), gate, 1000);
