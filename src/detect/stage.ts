@@ -113,6 +113,7 @@ export function createDetectStage(config: DetectConfig): DetectStage {
     gap(g: Gap): readonly Alert[] {
       const out: Alert[] = [];
       if (parts.silence !== undefined) collect(out, parts.silence.gap(g));
+      parts.zscore?.gap(g);
       lastTs = Math.max(lastTs, g.to);
       return out;
     },

@@ -14,7 +14,7 @@
 // raiseAfter seconds, and resolves once the CUSUM falls below h.
 // The defaults come from the labelled evaluation (npm run eval). Owned by detect2.
 
-import type { SecondHosts, SecondSummary } from '../aggregate/summary.js';
+import type { Gap, SecondHosts, SecondSummary } from '../aggregate/summary.js';
 import type { Alert } from './alert.js';
 import { RollingBaseline, cusumStep, flooredSpread } from './baseline.js';
 import type { ZscoreConfig } from './config.js';
@@ -280,6 +280,22 @@ export class ZscoreDetector implements Detector {
     this.tracker.finish(lastTs, out);
     this.unflag();
     return out;
+  }
+
+  /**
+   * A gap (no packets at all, reported once; silence raises it) is not a silence of each
+   * host: it is left out of their series, or every host back after it would be scored
+   * against a window of zeros and raised as a spike. The global series never see it either
+   * (no summaries are made for it).
+   */
+  gap(g: Gap): void {
+    const len = g.to - g.from + 1;
+    if (len <= 0) return;
+    const sl = this.slots;
+    for (let s = 0; s < sl.used; s++) {
+      const last = sl.last[s] ?? 0;
+      if (last < g.from) sl.last[s] = last + len;
+    }
   }
 
   private observeHosts(ts: number, hosts: SecondHosts): void {

@@ -210,6 +210,32 @@ describe('zscore', () => {
     expect(stage.stats().zscoreEvicted).toBe(2);
   });
 
+  it('a capture gap is not each host going silent: hosts back after it at their usual rate raise nothing', () => {
+    const stage = createDetectStage(
+      onlyDetector((c) => {
+        c.zscore.enabled = true;
+        c.zscore.global = false;
+        c.zscore.window = 60;
+        c.zscore.warmup = 20;
+        c.zscore.raiseAfter = 1;
+        c.zscore.hosts = { enabled: true, max: 10, metric: 'packets', floor: { relative: 0.5, bytes: 2000, packets: 3 }, normalize: false, cusum: { enabled: true, k: 2, h: 15, clip: 4 } };
+      }),
+    );
+    const out: Alert[] = [];
+    const at = (t: number): void => void out.push(...stage.observe(second(t, { hosts: [host('10.0.0.1', [10 + (t % 3), 1000]), host('10.0.0.2', [20 - (t % 2), 2000])] })));
+    for (let t = 0; t < 60; t++) at(t);
+    out.push(...stage.gap({ from: 60, to: 659 })); // ten minutes without a packet
+    for (let t = 660; t < 680; t++) at(t);
+    // before: each host's window was refilled with zeros for the gap, and 10 packets/s read as 10+ sigma
+    expect(raised(out)).toEqual([]);
+    // a real silence of one host (the other goes on) is still seen: its window has zeros
+    const s2: Alert[] = [];
+    for (let t = 680; t < 700; t++) s2.push(...stage.observe(second(t, { hosts: [host('10.0.0.2', [20 - (t % 2), 2000])] })));
+    for (let t = 700; t < 760; t++) s2.push(...stage.observe(second(t, { hosts: [host('10.0.0.2', [20 - (t % 2), 2000])] })));
+    s2.push(...stage.observe(second(760, { hosts: [host('10.0.0.1', [60, 6000]), host('10.0.0.2', [20, 2000])] })));
+    expect(raised(s2).map((a) => [a.note, a.host])).toEqual([['Host_Packets_Spike', '10.0.0.1']]);
+  });
+
   it('without a hosts view, hosts missing from the summary list count as idle (quiet here either way)', () => {
     const mk = (complete: boolean) => {
       const stage = createDetectStage(
