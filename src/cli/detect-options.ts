@@ -12,6 +12,8 @@ import {
   DETECTOR_NAMES,
   applyConfigFile,
   checkUrl,
+  redactUrl,
+  urlOptionProblem,
   defaultAlertSinkConfig,
   defaultDetectConfig,
   defaultHttpSink,
@@ -218,11 +220,9 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
 
   const reader = new ConfigReader('options');
   const urlOption = (option: string, v: string): string => {
-    try {
-      return checkUrl(reader, v, option);
-    } catch {
-      throw optionError(option, v, 'must be an http:// or https:// URL, e.g. http://127.0.0.1:9093');
-    }
+    const problem = urlOptionProblem(v);
+    if (problem !== null) throw optionError(option, redactUrl(v), problem);
+    return checkUrl(reader, v, option);
   };
   const file = str(opts.alerts);
   if (file !== undefined) sinks.file = file;

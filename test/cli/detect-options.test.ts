@@ -106,6 +106,10 @@ describe('detector options', () => {
     [['--detectors', ' , '], /ERR_CONFIG .*--detectors " , ": names no detector/],
     [['--alert-rate', 'lots'], /ERR_CONFIG .*--alert-rate "lots"/],
     [['--webhook', 'slack'], /ERR_CONFIG .*--webhook "slack": must be an http/],
+    // fetch refuses credentials in a URL: every alert failed and was retried, and the
+    // password was printed with the failures; now refused at once, the password not shown
+    [['--webhook', 'http://user:hunter2@127.0.0.1:1/'], /^ERR_CONFIG [^]*--webhook "http:\/\/\*\*\*@127\.0\.0\.1:1\/": must not carry a user name or password[^]*$/],
+    [['--alertmanager', 'http://user:hunter2@127.0.0.1:1/'], /--alertmanager "http:\/\/\*\*\*@127\.0\.0\.1:1\/": must not carry/],
     [['--allow', '10.0.0.0/99'], /ERR_CONFIG .*--allow: "10.0.0.0\/99"/],
     [['--config', '/nonexistent/netpulse.json'], /ERR_FILE_NOT_FOUND \/nonexistent\/netpulse\.json: config file not found/],
     // a device is read only up to the size limit (before: without end)
@@ -122,6 +126,16 @@ describe('detector options', () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, '{"zscore": {');
     expect(codeOf(() => parse(['--config', file]))).toMatch(/^ERR_CONFIG .*bad\.json: not valid JSON/);
+  });
+
+  it('never prints the password of a sink URL', () => {
+    expect(codeOf(() => parse(['--webhook', 'http://user:hunter2@127.0.0.1:1/']))).not.toContain('hunter2');
+    const dir = mkdtempSync(join(tmpdir(), 'np-opt-'));
+    const file = join(dir, 'netpulse.json');
+    writeFileSync(file, JSON.stringify({ alerts: { alertmanager: { url: 'http://am:hunter2@127.0.0.1:9093' } } }));
+    const line = codeOf(() => parse(['--config', file]));
+    expect(line).toMatch(/"alerts\.alertmanager\.url" must not carry a user name or password/);
+    expect(line).not.toContain('hunter2');
   });
 
   it('names the config file once in a bad-setting error (it was printed twice)', () => {
