@@ -574,10 +574,12 @@ function readRisky(r: ConfigReader, v: unknown, c: RiskyServicesConfig): void {
   if (o.maxHosts !== undefined) c.maxHosts = r.int(o.maxHosts, 'risky-services.maxHosts', 16, 1 << 22);
   if (o.ports !== undefined) {
     if (!isObj(o.ports)) r.fail('risky-services.ports', 'must be an object of "PORT/tcp" or "PORT/udp": {name, weight}');
-    for (const [k, spec] of Object.entries(o.ports)) {
-      const key = `risky-services.ports.${k}`;
-      const m = /^(\d{1,5})\/(tcp|udp)$/.exec(k);
+    for (const [written, spec] of Object.entries(o.ports)) {
+      const key = `risky-services.ports.${written}`;
+      const m = /^(\d{1,5})\/(tcp|udp)$/.exec(written);
       if (m === null || Number(m[1]) > 65535) r.fail(key, 'must be named "PORT/tcp" or "PORT/udp" (e.g. "23/tcp")');
+      // "023/tcp" is port 23: one entry per port, whatever the zeros
+      const k = `${Number(m[1])}/${m[2]}`;
       if (spec === null) {
         c.ports.delete(k);
         continue;

@@ -117,3 +117,15 @@ describe('config file', () => {
     expect(e.oneLine()).not.toContain('\n');
   });
 });
+
+describe('risky-services port keys', () => {
+  it('"023/tcp" is port 23: removing it removes telnet, and one entry per port whatever the zeros', () => {
+    expect(apply({}).d.riskyServices.ports.has('23/tcp')).toBe(true);
+    const off = apply({ 'risky-services': { ports: { '023/tcp': null } } }).d.riskyServices.ports;
+    expect(off.has('23/tcp')).toBe(false);
+    expect(off.has('023/tcp')).toBe(false);
+    const set = apply({ 'risky-services': { ports: { '0023/tcp': { name: 'old-telnet', weight: 5 } } } }).d.riskyServices.ports;
+    expect(set.get('23/tcp')).toEqual({ name: 'old-telnet', weight: 5 });
+    expect([...set.keys()].filter((k) => k.startsWith('0'))).toEqual([]);
+  });
+});
