@@ -700,6 +700,9 @@ export const CONFIG_FILE_KEYS = [...DETECTOR_NAMES, 'alerts'] as const;
  */
 export function applyConfigFile(json: unknown, where: string, d: DetectConfig, s: AlertSinkConfig): void {
   const r = new ConfigReader(where);
+  if (!isObj(json)) {
+    throw new ConfigError(`${where}: must hold one JSON object of settings, like {"zscore": {"threshold": 5}}, not ${Array.isArray(json) ? 'an array' : json === null ? 'null' : `a ${typeof json}`}`);
+  }
   const o = r.obj(json, '', CONFIG_FILE_KEYS);
   if (o.threshold !== undefined) readThreshold(r, o.threshold, d.threshold);
   if (o.zscore !== undefined) readZscore(r, o.zscore, d.zscore);

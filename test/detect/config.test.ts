@@ -108,7 +108,7 @@ describe('config file', () => {
     [{ silence: { minSeconds: 10, maxSeconds: 5 } }, /"silence\.minSeconds" must not exceed/],
     [{ alerts: { webhook: 'ftp://x' } }, /"alerts\.webhook" must be an http:\/\/ or https:\/\/ URL/],
     [{ alerts: { rateLimit: { max: 0 } } }, /"alerts\.rateLimit\.max" must be a whole number/],
-    [[], /must be an object/],
+    [[], /must hold one JSON object of settings/],
   ])('rejects %j naming the key', (json, re) => {
     const e = errorOf(json);
     expect(e.code).toBe('ERR_CONFIG');
@@ -127,5 +127,13 @@ describe('risky-services port keys', () => {
     const set = apply({ 'risky-services': { ports: { '0023/tcp': { name: 'old-telnet', weight: 5 } } } }).d.riskyServices.ports;
     expect(set.get('23/tcp')).toEqual({ name: 'old-telnet', weight: 5 });
     expect([...set.keys()].filter((k) => k.startsWith('0'))).toEqual([]);
+  });
+});
+
+describe('a config file that is not an object', () => {
+  it.each([[[]], [5], [null], ['x']])('%j is one error saying what the file must hold (it named an empty key)', (json) => {
+    const e = errorOf(json);
+    expect(e.message).toMatch(/^netpulse\.json: must hold one JSON object of settings, like \{"zscore"/);
+    expect(e.message).not.toContain('""');
   });
 });
