@@ -52,6 +52,8 @@ export class Aggregator {
   private curSec = -1;
   /** Highest second seen (by packet or tick); -1 before anything. */
   private hi = -1;
+  /** Whether a second has been seen (hi is meaningless before: captures from before 1970 have negative seconds). */
+  private started = false;
   /** Every second below this has been emitted. */
   private nextEmit = -1;
   /** Earliest second with traffic (or the live start): no zero rows before it. */
@@ -113,8 +115,9 @@ export class Aggregator {
 
   /** Live sources: seconds start now, so a quiet start still yields zero summaries. */
   startAt(nowMicros: number): void {
-    if (this.hi >= 0) return;
+    if (this.started) return;
     const s = Math.floor(nowMicros / 1_000_000);
+    this.started = true;
     this.hi = s;
     this.nextEmit = s;
     this.low = s;
@@ -134,8 +137,9 @@ export class Aggregator {
     if (sec === this.curSec && this.cur !== null) {
       w = this.cur;
     } else {
-      if (this.hi < 0) {
+      if (!this.started) {
         // Even the first second leaves room for packets that arrive out of order.
+        this.started = true;
         this.hi = sec;
         this.nextEmit = sec - this.o.reorderSeconds;
       } else if (sec > this.hi) {
@@ -210,7 +214,7 @@ export class Aggregator {
    * so seconds older than the reorder allowance are complete even if no packet says so.
    */
   tick(nowMicros: number): void {
-    if (this.hi < 0) return;
+    if (!this.started) return;
     const s = Math.floor(nowMicros / 1_000_000);
     if (s > this.hi) {
       this.advance(s - this.o.reorderSeconds, s);
@@ -220,7 +224,7 @@ export class Aggregator {
 
   /** End of input: emit every second still open. */
   flush(): void {
-    if (this.hi < 0) return;
+    if (!this.started) return;
     this.advance(this.hi + 1, this.hi);
   }
 
@@ -495,9 +499,9 @@ export class Aggregator {
     return n;
   }
 
-  /** Newest second seen (packet time), or -1. */
+  /** Newest second seen (packet time), or -1 when none. */
   lastSecond(): number {
-    return this.hi;
+    return this.started ? this.hi : -1;
   }
 
   /**

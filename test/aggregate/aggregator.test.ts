@@ -111,6 +111,26 @@ describe('seconds', () => {
     });
   }
 
+  it('work before 1970 too (negative seconds): a capture entirely before the epoch lost every second and host', () => {
+    const { agg, out, send } = harness();
+    send(-100.5 * S, 1, 2, 100); // second -101 (epoch-aligned: floor)
+    send(-100.2 * S, 2, 1, 200);
+    send(-98.9 * S, 1, 2, 300); // second -99
+    agg.flush();
+    expect(out.summaries.map((x) => [x.ts, x.packets, x.bytes])).toEqual([
+      [-101, 2, 300],
+      [-100, 0, 0],
+      [-99, 1, 300],
+    ]);
+    const r = agg.report(10);
+    expect(r.packets).toBe(3);
+    expect(r.hosts.map((h) => [h.tx.packets, h.tx.bytes, h.rx.packets, h.rx.bytes])).toEqual([
+      [2, 400, 1, 200],
+      [1, 200, 2, 400],
+    ]);
+    expect(agg.lastSecond()).toBe(-99);
+  });
+
   it('keep a second open for the reorder allowance; older packets count as late in the newest second', () => {
     const { agg, out, send } = harness({ reorderSeconds: 2 });
     send(105.0 * S, 1, 2, 100);
