@@ -193,7 +193,7 @@ export class Analysis implements AnalyzerView {
       timers.push(
         setInterval(() => {
           const t = clock();
-          if (t !== null) agg.tick(t);
+          if (t !== null) agg.tick(t, true);
         }, 100),
       );
     }

@@ -213,13 +213,20 @@ export class Aggregator {
    * Clock-driven sources (live capture, paced replay): the capture has reached nowMicros,
    * so seconds older than the reorder allowance are complete even if no packet says so.
    */
-  tick(nowMicros: number): void {
+  tick(nowMicros: number, replay = false): void {
     if (!this.started) return;
     const s = Math.floor(nowMicros / 1_000_000);
-    if (s > this.hi) {
-      this.advance(s - this.o.reorderSeconds, s);
-      this.hi = s;
+    if (s <= this.hi) return;
+    if (replay) {
+      // A paced replay must give what a full-speed one gives: its clock may close the
+      // seconds that have packets, but not the silence after the newest one (its length,
+      // gap or zero rows, is known only when the next packet comes), and it never moves
+      // the newest second (that would make the next packets late).
+      this.advance(Math.min(s - this.o.reorderSeconds, this.hi + 1), this.hi);
+      return;
     }
+    this.advance(s - this.o.reorderSeconds, s);
+    this.hi = s;
   }
 
   /** End of input: emit every second still open. */

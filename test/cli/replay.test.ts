@@ -2,7 +2,8 @@
 // options, and the one-line errors with their documented exit statuses.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -52,6 +53,23 @@ describe.skipIf(!corpus)('replay', () => {
     expect(rt.stdout).toBe(max.stdout);
     expect(took).toBeGreaterThan(3500);
   });
+
+  it('gives identical results at every speed across a silence longer than --max-gap', async () => {
+    // before: the paced clock closed the silence's first seconds as zero rows before the
+    // next packet showed how long it was (a gap at full speed)
+    const dir = mkdtempSync(join(tmpdir(), 'np-speed-'));
+    const a = join(dir, 'a.pcap');
+    const b = join(dir, 'b.pcap');
+    expect(run(['synth', a, '-q', '--no-truth', '-n', '300', '--hosts', '20', '--seconds', '3', '--start', '1700000000']).status).toBe(0);
+    expect(run(['synth', b, '-q', '--no-truth', '-n', '300', '--hosts', '20', '--seconds', '3', '--start', '1700000012']).status).toBe(0);
+    const args = ['replay', a, b, '--json', '--max-gap', '5'];
+    const max = run(args);
+    expect(max.stdout).toContain('"type":"gap"');
+    const paced = await runAsync([...args, '--speed', '4']);
+    expect(paced.status).toBe(0);
+    expect(paced.stdout).toBe(max.stdout);
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
 
   it('prints a readable report: span, totals, rates, protocols, hosts with size statistics, anomalies', () => {
     const r = run(['replay', WIKI]);
