@@ -27,17 +27,25 @@ describe('IPv6 text', () => {
     ['fe80:0:0:0:a667:6ff:fef7:ec54', 'fe80::a667:6ff:fef7:ec54'],
     ['1:0:0:0:0:0:0:0', '1::'],
     ['::ffff:192.0.2.128', '::ffff:192.0.2.128'], // 5: IPv4-mapped in dotted form
+    // IPv4-compatible (::/96): dotted, as tshark (and glibc's inet_ntop) print them, which is
+    // what the ground truth holds; these five are tshark's own output for such packets
+    ['::102:304', '::1.2.3.4'],
+    ['::a00:1', '::10.0.0.1'],
+    ['::1:0', '::0.1.0.0'],
+    ['::1:1', '::0.1.0.1'],
+    ['::ffff:ffff', '::255.255.255.255'],
+    ['::2', '::2'], // a zero seventh group: hex, as ::1
   ])('%s -> %s', (input, want) => {
     expect(formatIpv6(...words(input))).toBe(want);
   });
 
-  it('agrees with the URL serialiser on many random addresses (outside ::ffff:0:0/96)', () => {
+  it('agrees with the URL serialiser on many random addresses (outside ::ffff:0:0/96 and ::/96)', () => {
     let seed = 12345;
     const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
     for (let i = 0; i < 5000; i++) {
       // sparse groups so that zero runs of every length and place occur
       const g = Array.from({ length: 8 }, () => (rnd() % 3 === 0 ? rnd() & 0xffff : 0));
-      if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) continue;
+      if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || (g[5] === 0 && g[6] !== 0))) continue;
       const text = g.map((x) => x.toString(16)).join(':');
       const expected = new URL(`http://[${text}]/`).hostname.slice(1, -1);
       expect(formatIpv6(...words(text))).toBe(expected);

@@ -31,8 +31,8 @@ describe('IPv6 text', () => {
       const w = randomV6(r);
       const ours = formatIpv6At(w, 0);
       const oracle = new URL(`http://[${ours}]/`).hostname.slice(1, -1);
-      if (ours.startsWith('::ffff:') && ours.includes('.')) continue; // URL prints mapped v4 in hex
-      expect(ours).toBe(oracle);
+      // URL prints mapped and compatible IPv4 in hex; ours are dotted (as tshark): round trip only
+      if (!ours.includes('.')) expect(ours).toBe(oracle);
       expect(isIPv6(ours)).toBe(true);
       expect(Array.from(parseIpv6(ours) ?? [])).toEqual(Array.from(w));
     }
