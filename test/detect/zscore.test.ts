@@ -31,6 +31,20 @@ function feed(stage: DetectStage, values: readonly number[], t0 = 0, packets = (
   return values.flatMap((b, i) => [...stage.observe(second(t0 + i, { bytes: b, packets: packets(b) }))]);
 }
 
+/** A stage with only zscore's per-host series (10 of them), raising after one second. */
+function hostsOnly(window: number, warmup: number, metric: 'packets' | 'bytes', floor: { relative: number; bytes: number; packets: number }): DetectStage {
+  return createDetectStage(
+    onlyDetector((c) => {
+      c.zscore.enabled = true;
+      c.zscore.global = false;
+      c.zscore.window = window;
+      c.zscore.warmup = warmup;
+      c.zscore.raiseAfter = 1;
+      c.zscore.hosts = { enabled: true, max: 10, metric, floor, normalize: false, cusum: { enabled: true, k: 2, h: 15, clip: 4 } };
+    }),
+  );
+}
+
 describe('zscore', () => {
   it('scores nothing during warm-up, however large', () => {
     const stage = zstage();
@@ -211,16 +225,7 @@ describe('zscore', () => {
   });
 
   it('a capture gap is not each host going silent: hosts back after it at their usual rate raise nothing', () => {
-    const stage = createDetectStage(
-      onlyDetector((c) => {
-        c.zscore.enabled = true;
-        c.zscore.global = false;
-        c.zscore.window = 60;
-        c.zscore.warmup = 20;
-        c.zscore.raiseAfter = 1;
-        c.zscore.hosts = { enabled: true, max: 10, metric: 'packets', floor: { relative: 0.5, bytes: 2000, packets: 3 }, normalize: false, cusum: { enabled: true, k: 2, h: 15, clip: 4 } };
-      }),
-    );
+    const stage = hostsOnly(60, 20, 'packets', { relative: 0.5, bytes: 2000, packets: 3 });
     const out: Alert[] = [];
     const at = (t: number): void => void out.push(...stage.observe(second(t, { hosts: [host('10.0.0.1', [10 + (t % 3), 1000]), host('10.0.0.2', [20 - (t % 2), 2000])] })));
     for (let t = 0; t < 60; t++) at(t);
@@ -238,16 +243,7 @@ describe('zscore', () => {
 
   it('without a hosts view, hosts missing from the summary list count as idle (quiet here either way)', () => {
     const mk = (complete: boolean) => {
-      const stage = createDetectStage(
-        onlyDetector((c) => {
-          c.zscore.enabled = true;
-          c.zscore.global = false;
-          c.zscore.window = 30;
-          c.zscore.warmup = 10;
-          c.zscore.raiseAfter = 1;
-          c.zscore.hosts = { enabled: true, max: 10, metric: 'bytes', floor: { relative: 0.1, bytes: 1000, packets: 10 }, normalize: false, cusum: { enabled: true, k: 2, h: 15, clip: 4 } };
-        }),
-      );
+      const stage = hostsOnly(30, 10, 'bytes', { relative: 0.1, bytes: 1000, packets: 10 });
       const out: Alert[] = [];
       for (let t = 0; t < 30; t++) {
         // 10.0.0.1 talks every other second; the seconds it is not listed count as zeros.
