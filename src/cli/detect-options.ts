@@ -233,7 +233,11 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
     sinks.alertmanager = { ...(sinks.alertmanager ?? { ...defaultHttpSink(am), resendSeconds: 60 }), url: urlOption('--alertmanager', am) };
   }
   const sensor = str(opts.sensor);
-  if (sensor !== undefined) sinks.sensor = sensor;
+  if (sensor !== undefined) {
+    // as in the config file: an empty name would label every alert from nowhere
+    if (sensor.trim() === '') throw optionError('--sensor', sensor, 'must not be empty');
+    sinks.sensor = sensor;
+  }
   // with --json the alerts are in the NDJSON stream already: no second copy on stderr
   if (opts.consoleAlerts === false || opts.json === true) sinks.console = false;
   return { detect, sinks };

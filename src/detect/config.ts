@@ -642,6 +642,8 @@ export function urlOptionProblem(s: string): string | null {
   try {
     u = new URL(s);
   } catch {
+    const port = /^[a-z]+:\/\/[^/]*:(\d+)(?:[/?#]|$)/i.exec(s)?.[1];
+    if (port !== undefined && Number(port) > 65535) return `has port ${port}: a port is a number from 1 to 65535`;
     return 'must be an http:// or https:// URL, e.g. http://127.0.0.1:9093';
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http:// or https:// URL, e.g. http://127.0.0.1:9093';

@@ -110,6 +110,8 @@ describe('detector options', () => {
     // password was printed with the failures; now refused at once, the password not shown
     [['--webhook', 'http://user:hunter2@127.0.0.1:1/'], /^ERR_CONFIG [^]*--webhook "http:\/\/\*\*\*@127\.0\.0\.1:1\/": must not carry a user name or password[^]*$/],
     [['--alertmanager', 'http://user:hunter2@127.0.0.1:1/'], /--alertmanager "http:\/\/\*\*\*@127\.0\.0\.1:1\/": must not carry/],
+    [['--webhook', 'http://127.0.0.1:99999/'], /--webhook "http:\/\/127\.0\.0\.1:99999\/": has port 99999: a port is a number from 1 to 65535/],
+    [['--sensor', ''], /ERR_CONFIG .*--sensor "": must not be empty/],
     [['--allow', '10.0.0.0/99'], /ERR_CONFIG .*--allow: "10.0.0.0\/99"/],
     [['--config', '/nonexistent/netpulse.json'], /ERR_FILE_NOT_FOUND \/nonexistent\/netpulse\.json: config file not found/],
     // a device is read only up to the size limit (before: without end)
