@@ -7,13 +7,11 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { CidrSet } from '../detect/addr.js';
 import {
-  ConfigReader,
   DETECTOR_KEYS,
   DETECTOR_NAMES,
   applyConfigFile,
-  checkUrl,
   redactUrl,
-  urlOptionProblem,
+  urlProblem,
   defaultAlertSinkConfig,
   defaultDetectConfig,
   defaultHttpSink,
@@ -218,11 +216,10 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
     detect.rateLimit = { max, per };
   }
 
-  const reader = new ConfigReader('options');
   const urlOption = (option: string, v: string): string => {
-    const problem = urlOptionProblem(v);
+    const problem = urlProblem(v);
     if (problem !== null) throw optionError(option, redactUrl(v), problem);
-    return checkUrl(reader, v, option);
+    return v;
   };
   const file = str(opts.alerts);
   if (file !== undefined) sinks.file = file;

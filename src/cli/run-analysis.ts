@@ -113,11 +113,11 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   if (outError === null) {
     // everything written so far has left the process, or failed
     await new Promise<void>((resolve) => {
-      const ok = stdout.write('', (e?: Error | null) => {
+      // the callback comes once what was queued before it is written, or failed
+      stdout.write('', (e?: Error | null) => {
         if (e) onOutError(e as NodeJS.ErrnoException);
         resolve();
       });
-      if (!ok) stdout.once('drain', () => resolve());
     });
   }
   stdout.off('error', onOutError);

@@ -618,26 +618,13 @@ function readHttpSink(r: ConfigReader, v: unknown, key: string, extra: readonly 
 
 export function checkUrl(r: ConfigReader, v: unknown, key: string): string {
   const s = r.str(v, key);
-  let u: URL;
-  try {
-    u = new URL(s);
-  } catch {
-    r.fail(key, `is not a URL ("${s}"); write it like http://127.0.0.1:9093`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') r.fail(key, `must be an http:// or https:// URL, not ${u.protocol}`);
-  if (hasCredentials(u)) r.fail(key, CREDENTIALS);
+  const problem = urlProblem(s);
+  if (problem !== null) r.fail(key, problem);
   return s;
 }
 
-const CREDENTIALS =
-  'must not carry a user name or password (fetch refuses them, and they would be printed with errors); use a URL whose path holds the secret, as Slack webhooks do';
-
-function hasCredentials(u: URL): boolean {
-  return u.username !== '' || u.password !== '';
-}
-
-/** Why a sink URL given on the command line is refused (null: fine); the URL is not echoed with its password. */
-export function urlOptionProblem(s: string): string | null {
+/** Why a sink URL is refused (null: fine), without echoing it (it may hold a password). */
+export function urlProblem(s: string): string | null {
   let u: URL;
   try {
     u = new URL(s);
@@ -646,15 +633,18 @@ export function urlOptionProblem(s: string): string | null {
     if (port !== undefined && Number(port) > 65535) return `has port ${port}: a port is a number from 1 to 65535`;
     return 'must be an http:// or https:// URL, e.g. http://127.0.0.1:9093';
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http:// or https:// URL, e.g. http://127.0.0.1:9093';
-  return hasCredentials(u) ? CREDENTIALS : null;
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `must be an http:// or https:// URL, not ${u.protocol}`;
+  if (u.username !== '' || u.password !== '') {
+    return 'must not carry a user name or password (fetch refuses them, and they would be printed with errors); use a URL whose path holds the secret, as Slack webhooks do';
+  }
+  return null;
 }
 
 /** The URL with any user name and password replaced, for messages. */
 export function redactUrl(s: string): string {
   try {
     const u = new URL(s);
-    if (!hasCredentials(u)) return s;
+    if (u.username === '' && u.password === '') return s;
     u.username = '***';
     u.password = '';
     return u.toString();
