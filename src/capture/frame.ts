@@ -18,12 +18,15 @@ export interface Frame {
   offset: number;
   /** pcapng interface id within the file (0 for pcap and live). */
   iface: number;
+  /** Cut by the snapshot length while its original length is unknown (live: cap gives
+   *  only the captured length, so wirelen is caplen); the source counts such frames. */
+  cut: boolean;
 }
 
 export type FrameHandler = (f: Frame) => void;
 
 export function createFrame(): Frame {
-  return { tsMicros: 0, caplen: 0, wirelen: 0, linktype: 0, bytes: new Uint8Array(0), offset: 0, iface: 0 };
+  return { tsMicros: 0, caplen: 0, wirelen: 0, linktype: 0, bytes: new Uint8Array(0), offset: 0, iface: 0, cut: false };
 }
 
 /** Counters a source keeps about itself; read at most once a second. */

@@ -29,6 +29,8 @@ export const DEFAULT_BUFFER_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_MONITOR_MS = 500;
 /** Ring of the throwaway handle that checks a BPF filter before the real open. */
 const FILTER_CHECK_BUFFER = 256 * 1024;
+/** The longest delay Node's timers take. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface LiveOptions {
   /** Interface to open; default: the first one that is up and not loopback. */
@@ -131,6 +133,11 @@ export class LiveSource implements PacketSource {
 
   // loss estimate: interface counters at start, previous raw difference, current estimate
   private base: IfaceCounters | null = null;
+  /** The last counters read: they only grow while the interface lives. */
+  private last: IfaceCounters | null = null;
+  /** The interface's index at open (sysfs, when it is ours): a new interface of the same
+   *  name has another, and the capture socket stays bound to the old one. */
+  private ifindex: string | null = null;
   private prevRaw = 0;
   private estimate: number | null = null;
 
@@ -177,7 +184,12 @@ export class LiveSource implements PacketSource {
       try {
         probe.open(dev.name, filter, FILTER_CHECK_BUFFER, probeBuffer);
       } catch (e) {
-        throw openError(e, dev.name, filter);
+        const err = openError(e, dev.name, filter);
+        // libpcap words its filter errors many ways ("unknown ip proto 'foo'", "mask length
+        // must be <= 32", "VLAN tag 5000 greater than maximum 4095", ...): if the interface
+        // opens without the filter, it was the filter.
+        if (err.code === 'ERR_CAPTURE_FAILED' && opensBare(cap, dev.name)) throw badFilter(e, dev.name, filter);
+        throw err;
       }
       probe.close();
     }
@@ -263,6 +275,7 @@ export class LiveSource implements PacketSource {
     // cap reports only the captured length; with the full snapshot length it is the wire
     // length. A frame cut by a smaller --snaplen is counted at its cut length (README).
     f.wirelen = nbytes;
+    f.cut = truncated;
     if (truncated) this.truncated++;
     this.delivered++;
     try {
@@ -298,17 +311,30 @@ export class LiveSource implements PacketSource {
       const count = this.opts.count;
       this.countLimit = count !== undefined && count > 0 ? count : -1;
       this.base = this.info?.estimatesLoss === true && this.device !== null ? readIfaceCounters(this.device.name, this.os.fs) : null;
+      this.last = this.device !== null && this.device.netdev ? readIfaceCounters(this.device.name, this.os.fs) : null;
+      this.ifindex = this.trustSysfs && this.device !== null ? (this.os.fs.sysfsFile(this.device.name, 'ifindex')?.trim() ?? null) : null;
       this.estimate = this.base === null ? null : 0;
       this.handler = onFrame;
       // This interval also keeps the event loop alive if libuv stops cap's poll handle.
       this.monitor = setInterval(() => this.tick(), this.opts.monitorMs ?? DEFAULT_MONITOR_MS);
       const ms = this.opts.durationMs;
-      if (ms !== undefined && ms > 0) this.durationTimer = setTimeout(() => this.finish('duration'), ms);
+      if (ms !== undefined && ms > 0) this.armDuration(performance.now() + ms);
     });
   }
 
   stop(): void {
     this.finish('stopped');
+  }
+
+  /** Ends the capture at `deadline` (performance.now() ms). Node's timers take at most
+   *  2^31 - 1 ms (24.8 days; longer ones fire at once), so a long --duration is re-armed. */
+  private armDuration(deadline: number): void {
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      this.finish('duration');
+      return;
+    }
+    this.durationTimer = setTimeout(() => this.armDuration(deadline), Math.min(Math.ceil(left), MAX_TIMER_MS));
   }
 
   stats(): SourceStats {
@@ -332,6 +358,20 @@ export class LiveSource implements PacketSource {
       this.finish('error', deviceDown(name, 'disappeared'));
       return;
     }
+    // Deleted and created again under the same name between two samples: libpcap's socket
+    // is still bound to the old interface and would capture nothing from now on, silently
+    // (tcpdump stops with "The interface disappeared"). A new index says so; where sysfs is
+    // not ours, counters going backwards do (they only grow while an interface lives).
+    const last = this.last;
+    const index = this.trustSysfs ? this.os.fs.sysfsFile(name, 'ifindex') : null;
+    if (
+      (this.ifindex !== null && index !== null && index.trim() !== this.ifindex) ||
+      (last !== null && (now.rxPackets < last.rxPackets || now.txPackets < last.txPackets))
+    ) {
+      this.finish('error', deviceDown(name, 'was deleted and created again'));
+      return;
+    }
+    this.last = now;
     if (this.trustSysfs) {
       const flags = readIfaceFlags(name, this.os.fs);
       if (flags !== null && (flags & IFF.UP) === 0) {
@@ -414,7 +454,7 @@ export function openError(e: unknown, device: string, filter: string): CaptureEr
   const msg = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
   const detail = { subject: device, cause: e };
   if (/can't parse filter expression|syntax error|illegal|unknown (host|port|proto)|not a valid|expression rejects/i.test(msg)) {
-    return new CaptureError('ERR_BAD_FILTER', `libpcap rejected the filter "${filter}": ${msg}`, detail);
+    return badFilter(e, device, filter);
   }
   if (/permission|not permitted|EPERM|EACCES|don't have permission/i.test(msg)) {
     return new CaptureError(
@@ -430,6 +470,25 @@ export function openError(e: unknown, device: string, filter: string): CaptureEr
     return new CaptureError('ERR_DEVICE_DOWN', `the interface is down (${msg}): bring it up (ip link set ${device} up) or pick another with -i`, detail);
   }
   return new CaptureError('ERR_CAPTURE_FAILED', `libpcap could not open the interface: ${msg}`, detail);
+}
+
+function badFilter(e: unknown, device: string, filter: string): CaptureError {
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+  return new CaptureError('ERR_BAD_FILTER', `libpcap rejected the filter "${filter}": ${msg}`, { subject: device, cause: e });
+}
+
+/** Whether the interface opens with no filter (a throwaway handle, kept like every other). */
+function opensBare(cap: CapModule, device: string): boolean {
+  const probe = new cap.Cap();
+  const buffer = Buffer.alloc(64);
+  retainedHandles.push(probe, buffer);
+  try {
+    probe.open(device, '', FILTER_CHECK_BUFFER, buffer);
+  } catch {
+    return false;
+  }
+  probe.close();
+  return true;
 }
 
 function deviceDown(device: string, what: string): CaptureError {

@@ -40,11 +40,18 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     detect: o.detect ?? null,
     shownOptions: o.common.shown,
   });
-  // A reader that went away (EPIPE: `| head`) ends the output quietly; any other write error
-  // (a full disk) makes the output incomplete, which must not pass for success.
+  // A reader that went away (EPIPE: `| head`) ends the output quietly, and with stdout the
+  // only output the run too, as it ends tcpdump (`netpulse live --json | head -2` must not
+  // capture on forever; alert files, webhooks and the feed are still served otherwise). Any
+  // other write error (a full disk) makes the output incomplete: not a success.
   let outError: NodeJS.ErrnoException | null = null;
+  const stdoutOnly = (o.sinks ?? []).length === 0 && o.startFeed === undefined;
   const onOutError = (e: NodeJS.ErrnoException): void => {
-    if (e.code !== 'EPIPE' && outError === null) outError = e;
+    if (e.code === 'EPIPE') {
+      if (stdoutOnly) o.source.stop();
+    } else if (outError === null) {
+      outError = e;
+    }
   };
   stdout.on('error', onOutError);
   const sinks: Sink[] = [];
@@ -67,65 +74,84 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     stderr.write(`netpulse: serving the dashboard and feed on ${feed.url}\n`);
   }
 
+  // One handler for the whole command. While running, the first signal stops the source
+  // (then the report); while a finished replay stays on view, it ends the wait; while the
+  // outputs close (a webhook may take seconds to give up), it exits at once, as a second
+  // signal always does.
   let signal: NodeJS.Signals | null = null;
+  let phase: 'run' | 'linger' | 'close' = 'run';
+  let endLinger: (() => void) | null = null;
   const offSignals = onStopSignals((s) => {
-    signal = s;
-    o.source.stop();
+    if (phase === 'run') {
+      signal = s;
+      o.source.stop();
+    } else if (phase === 'linger') {
+      endLinger?.();
+    } else {
+      stderr.write(`netpulse: ${s} while closing the outputs: exiting now; alerts not yet delivered are lost\n`);
+      process.exit(s === 'SIGINT' ? 130 : 143);
+    }
   });
-  const progress = o.paced || o.live ? { stop: () => undefined } : startProgress(o.source, stderr);
-  let result;
   try {
-    result = await analysis.run();
+    return await finishCommand();
   } finally {
-    progress.stop();
     offSignals();
   }
-  if (!o.common.json) {
-    stdout.write(
-      renderReport(result.report, {
-        source: o.source.description,
-        formats: o.formats?.() ?? [],
-        alerts: result.alerts,
-        reportHosts: o.common.reportHosts,
-      }),
-    );
-  }
-  ndjson?.flush();
-  let code: number = EXIT.ok;
-  if (result.end.error) {
-    stderr.write(`netpulse: ${result.end.error.oneLine()}\n`);
-    code = result.end.error.exitCode;
-  } else if (signal !== null && !o.live) {
-    stderr.write(`netpulse: interrupted by ${signal}; the report covers what was read before it\n`);
-    code = EXIT.interrupted;
-  }
-  if (feed !== null && !o.live && signal === null) {
-    // A finished replay stays on view until Ctrl-C.
-    stderr.write(`netpulse: replay finished; still serving ${feed.url} (Ctrl-C to exit)\n`);
-    await new Promise<void>((resolve) => {
-      const off = onStopSignals(() => {
-        off();
-        resolve();
+
+  async function finishCommand(): Promise<number> {
+    const progress = o.paced || o.live ? { stop: () => undefined } : startProgress(o.source, stderr);
+    let result;
+    try {
+      result = await analysis.run();
+    } finally {
+      progress.stop();
+    }
+    if (!o.common.json) {
+      stdout.write(
+        renderReport(result.report, {
+          source: o.source.description,
+          formats: o.formats?.() ?? [],
+          alerts: result.alerts,
+          reportHosts: o.common.reportHosts,
+        }),
+      );
+    }
+    ndjson?.flush();
+    let code: number = EXIT.ok;
+    if (result.end.error) {
+      stderr.write(`netpulse: ${result.end.error.oneLine()}\n`);
+      code = result.end.error.exitCode;
+    } else if (signal !== null && !o.live) {
+      stderr.write(`netpulse: interrupted by ${signal}; the report covers what was read before it\n`);
+      code = EXIT.interrupted;
+    }
+    if (feed !== null && !o.live && signal === null) {
+      // A finished replay stays on view until Ctrl-C.
+      stderr.write(`netpulse: replay finished; still serving ${feed.url} (Ctrl-C to exit)\n`);
+      phase = 'linger';
+      await new Promise<void>((resolve) => {
+        endLinger = resolve;
       });
-    });
-  }
-  await Promise.all([...sinks, ...(feed ? [feed] : [])].map((s) => s.close().catch(() => undefined)));
-  if (outError === null) {
-    // everything written so far has left the process, or failed
-    await new Promise<void>((resolve) => {
-      // the callback comes once what was queued before it is written, or failed
-      stdout.write('', (e?: Error | null) => {
-        if (e) onOutError(e as NodeJS.ErrnoException);
-        resolve();
+    }
+    phase = 'close';
+    await Promise.all([...sinks, ...(feed ? [feed] : [])].map((s) => s.close().catch(() => undefined)));
+    if (outError === null) {
+      // everything written so far has left the process, or failed
+      await new Promise<void>((resolve) => {
+        // the callback comes once what was queued before it is written, or failed
+        stdout.write('', (e?: Error | null) => {
+          if (e) onOutError(e as NodeJS.ErrnoException);
+          resolve();
+        });
       });
-    });
+    }
+    stdout.off('error', onOutError);
+    const failed = outError as NodeJS.ErrnoException | null;
+    if (failed !== null && code === EXIT.ok && failed.code !== 'ERR_STREAM_DESTROYED') {
+      const e = new AnalyzerError('ERR_OUTPUT', `cannot write the output (${failed.code ?? failed.message}): it is incomplete; free space or send it elsewhere`, { subject: 'stdout' });
+      stderr.write(`netpulse: ${e.oneLine()}\n`);
+      code = e.exitCode;
+    }
+    return code;
   }
-  stdout.off('error', onOutError);
-  const failed = outError as NodeJS.ErrnoException | null;
-  if (failed !== null && code === EXIT.ok && failed.code !== 'ERR_STREAM_DESTROYED') {
-    const e = new AnalyzerError('ERR_OUTPUT', `cannot write the output (${failed.code ?? failed.message}): it is incomplete; free space or send it elsewhere`, { subject: 'stdout' });
-    stderr.write(`netpulse: ${e.oneLine()}\n`);
-    code = e.exitCode;
-  }
-  return code;
 }

@@ -79,5 +79,10 @@ export function supportedLinktypes(): number[] {
 export function decodeFrame(f: Frame, out: DecodedPacket): void {
   resetDecodedPacket(out);
   dispatchLinktype(f.linktype, f.bytes, f.offset, f.offset + f.caplen, out);
-  if (out.anomaly !== 0 && f.caplen < f.wirelen && RAN_OUT[out.anomaly] === true) out.anomaly = ANOMALY.snaplen_truncated;
+  if (out.anomaly !== 0 && RAN_OUT[out.anomaly] === true) {
+    // Bytes missing because the snapshot length cut the frame are no fault of the frame.
+    // A live frame cut by --snaplen is counted by its source (snaplen_truncated) already.
+    if (f.caplen < f.wirelen) out.anomaly = ANOMALY.snaplen_truncated;
+    else if (f.cut) out.anomaly = 0;
+  }
 }

@@ -19,6 +19,9 @@ interface FakeWorld {
   flags: number;
   present: boolean;
   openError: Error | null;
+  /** When set, only opens with a filter fail, with this error (a filter libpcap rejects). */
+  filterError: Error | null;
+  ifindex: number;
   linkName: string;
   now: number;
 }
@@ -39,6 +42,8 @@ function fakeWorld(devices: CapDevice[] = [{ name: 'eth9', addresses: [] }]): Fa
     flags: 0x1043,
     present: true,
     openError: null,
+    filterError: null,
+    ifindex: 7,
     linkName: 'ETHERNET',
     now: 1_700_000_000_000,
     deliver(bytes) {
@@ -62,6 +67,7 @@ function fakeWorld(devices: CapDevice[] = [{ name: 'eth9', addresses: [] }]): Fa
     }
     open(_device: string, filter: string, _bufSize: number, buffer: Buffer): string {
       if (w.openError !== null) throw w.openError;
+      if (w.filterError !== null && filter !== '') throw w.filterError;
       this.buffer = buffer;
       this.filter = filter;
       return w.linkName;
@@ -83,7 +89,8 @@ function fakeWorld(devices: CapDevice[] = [{ name: 'eth9', addresses: [] }]): Fa
         ? `  eth9: 9999 ${w.counters.rx}    0    0    0     0          0         0     8888 ${w.counters.tx}    0    0    0     0       0          0\n`
         : ''),
     sysfsNames: () => (w.present ? ['lo', 'eth9'] : ['lo']),
-    sysfsFile: (iface, file) => (file === 'flags' ? (iface === 'lo' ? '0x9\n' : `0x${w.flags.toString(16)}\n`) : null),
+    sysfsFile: (iface, file) =>
+      file === 'flags' ? (iface === 'lo' ? '0x9\n' : `0x${w.flags.toString(16)}\n`) : file === 'ifindex' ? `${iface === 'lo' ? 1 : w.ifindex}\n` : null,
   };
   w.os = {
     loadCap: () => ({ Cap: FakeCap }) as unknown as CapModule,
@@ -177,6 +184,17 @@ describe('LiveSource with a fake cap', () => {
     const w = fakeWorld();
     const src = new LiveSource({ device: 'eth9', durationMs: 30 }, w.os);
     expect(await src.start(() => undefined)).toEqual({ reason: 'duration' });
+  });
+
+  it('keeps capturing for a duration longer than a Node timer takes (2^31 ms, 24.8 days)', async () => {
+    const w = fakeWorld();
+    const src = new LiveSource({ device: 'eth9', durationMs: 30 * 86_400_000 }, w.os);
+    let end: unknown = null;
+    const done = src.start(() => undefined).then((e) => (end = e));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(end).toBeNull();
+    src.stop();
+    expect(await done).toEqual({ reason: 'stopped' });
   });
 
   it('resolves stopped when stop() comes before start()', async () => {
@@ -296,6 +314,41 @@ describe('LiveSource with a fake cap', () => {
     const db = b.start(() => undefined);
     w2.present = false;
     expect((await db).error?.code).toBe('ERR_DEVICE_DOWN');
+  });
+
+  it('ends with ERR_DEVICE_DOWN when the interface is deleted and created again under its name', async () => {
+    // a new index (sysfs)
+    const w1 = fakeWorld();
+    const a = new LiveSource({ device: 'eth9', monitorMs: 10 }, w1.os);
+    const da = a.start(() => undefined);
+    await new Promise((r) => setTimeout(r, 30));
+    w1.ifindex = 8;
+    const ea = await da;
+    expect(ea.error?.code).toBe('ERR_DEVICE_DOWN');
+    expect(ea.error?.oneLine()).toMatch(/^eth9: the interface was deleted and created again during the capture/);
+    // counters that went back (where sysfs is another namespace's, the index is unknown)
+    const w2 = fakeWorld();
+    const b = new LiveSource({ device: 'eth9', monitorMs: 10 }, w2.os);
+    const db = b.start(() => undefined);
+    await new Promise((r) => setTimeout(r, 30));
+    w2.counters.rx = 3;
+    expect((await db).error?.code).toBe('ERR_DEVICE_DOWN');
+  });
+
+  it('says a filter libpcap rejects in any words is the filter (the interface opens without it)', () => {
+    const w = fakeWorld();
+    w.filterError = new Error('VLAN tag 5000 greater than maximum 4095');
+    try {
+      new LiveSource({ device: 'eth9', filter: 'vlan 5000' }, w.os).open();
+      expect.unreachable();
+    } catch (e) {
+      expect((e as CaptureError).code).toBe('ERR_BAD_FILTER');
+      expect((e as CaptureError).message).toBe('libpcap rejected the filter "vlan 5000": VLAN tag 5000 greater than maximum 4095');
+    }
+    // an interface that does not open at all is not the filter's fault
+    const v = fakeWorld();
+    v.openError = new Error('something else entirely');
+    expect(() => new LiveSource({ device: 'eth9', filter: 'tcp' }, v.os).open()).toThrow(/could not open the interface/);
   });
 
   it('picks the first interface that is up and not loopback, and lists the real ones when asked for a missing one', () => {

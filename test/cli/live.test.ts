@@ -244,6 +244,49 @@ describe.skipIf(problem !== null)(`netpulse live${problem === null ? '' : ` (ski
     }
   });
 
+  it('ends with ERR_DEVICE_DOWN when the interface is deleted and created again under its name (the socket stays on the old one)', async () => {
+    const other = createVethNs();
+    try {
+      const run = await live(
+        other,
+        ['-i', other.capture, '--json'],
+        async () => {
+          tcpreplay(other, SMALL, 2000);
+          // within one sample of the interface: tcpdump says "The interface disappeared"
+          other.run('sh', ['-c', `ip link del ${other.inject} && ip link add ${other.inject} type veth peer name ${other.capture} && ip link set ${other.inject} up && ip link set ${other.capture} up`]);
+          await new Promise((r) => setTimeout(r, 1500));
+        },
+        { signal: null },
+      );
+      expect(run.signal).toBeNull();
+      expect(run.code, run.stderr).toBe(5);
+      expect(report(run.messages).packets).toBe(179);
+      expect(run.stderr).toMatch(/was deleted and created again during the capture.*\[ERR_DEVICE_DOWN\]$/m);
+    } finally {
+      other.destroy();
+    }
+  });
+
+  it('ends by itself when the reader of its output goes away (`| head`), as tcpdump does', async () => {
+    const t0 = Date.now();
+    // a summary a second, with or without traffic: head has its two lines within ~2 s
+    const out = net.run('bash', ['-c', `'${process.execPath}' '${MAIN}' live -i ${net.capture} --json 2>/dev/null | head -2; echo "status \${PIPESTATUS[0]}"`]);
+    expect(out.trim().split('\n').at(-1)).toBe('status 0');
+    expect(out.split('\n').filter((l) => l.startsWith('{'))).toHaveLength(2);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
+  it('counts each frame cut by --snaplen once, as snaplen_truncated, with no other anomaly', async () => {
+    // the oracle: frames longer than the snapshot length, by tcpdump's own filter on the file
+    const longer = Number(/^(\d+) packets/.exec(execFileSync('sh', ['-c', `tcpdump -nr '${SMALL}' --count 'greater 101' 2>/dev/null`], { encoding: 'utf8' }))?.[1]);
+    expect(longer).toBeGreaterThan(0);
+    const run = await live(net, ['-i', net.capture, '--json', '-s', '100'], () => tcpreplay(net, SMALL, 1000));
+    expect(run.code).toBe(0);
+    const r = report(run.messages) as ReportMsg & { anomalies: Record<string, number> };
+    expect(r.packets).toBe(179);
+    expect(r.anomalies).toEqual({ snaplen_truncated: longer });
+  });
+
   describe('errors: one line on stderr, exit status 5', () => {
     const inNs = (args: readonly string[]): { status: number; stderr: string } =>
       fails('ip', ['netns', 'exec', net.ns, process.execPath, MAIN, 'live', ...args]);
@@ -265,6 +308,14 @@ describe.skipIf(problem !== null)(`netpulse live${problem === null ? '' : ` (ski
       expect(r.status).toBe(5);
       oneLine(r, 'ERR_BAD_FILTER');
       expect(r.stderr).toContain("can't parse filter expression: syntax error");
+    });
+
+    // libpcap words filter errors many ways; each is the filter's fault, not the interface's
+    it.each(['ip proto foo', 'vlan 5000', 'net 10.99.0.0/8', 'ether host zz'])('a filter libpcap rejects in its own words: %s', (filter) => {
+      const r = inNs(['-i', net.capture, '-f', filter]);
+      expect(r.status).toBe(5);
+      oneLine(r, 'ERR_BAD_FILTER');
+      expect(r.stderr).toContain(`libpcap rejected the filter "${filter}"`);
     });
 
     it('no privilege: run as root or with the systemd capabilities, never setcap', () => {
