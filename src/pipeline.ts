@@ -207,6 +207,14 @@ export class Analysis implements AnalyzerView {
         }, every),
       );
     }
+    // Outputs that fall behind (stdout into a slow pipe) hold back sources that can wait.
+    this.source.setBackpressure?.(() => {
+      for (const s of this.sinks) {
+        const b = s.backlog?.();
+        if (b != null) return b;
+      }
+      return null;
+    });
     let end: SourceEnd;
     try {
       end = await this.source.start(onFrame);

@@ -210,6 +210,7 @@ export class FileSource implements PacketSource {
   private stopped = false;
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private backpressure: (() => Promise<void> | null) | null = null;
   private packets = 0;
   /** Input bytes of the files before the current one. */
   private bytesDone = 0;
@@ -229,6 +230,21 @@ export class FileSource implements PacketSource {
   constructor(opts: FileSourceOptions) {
     this.opts = opts;
     this.description = `file ${opts.files.join(' ')}`;
+  }
+
+  setBackpressure(wait: () => Promise<void> | null): void {
+    this.backpressure = wait;
+  }
+
+  /** Waits while an output is behind (a slow reader of stdout); stop() ends the wait. */
+  private async heldBack(): Promise<void> {
+    const b = this.backpressure?.() ?? null;
+    if (b === null) return;
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      void b.then(resolve);
+    });
+    this.wake = null;
   }
 
   stop(): void {
@@ -347,6 +363,8 @@ export class FileSource implements PacketSource {
     for (;;) {
       if (paced) await this.parsePaced(parser, q, onFrame);
       else this.parseAvailable(parser, q, onFrame);
+      if (this.stopped) return;
+      await this.heldBack();
       if (this.stopped) return;
       if (!(await input.fill(q, q.need - q.available))) break;
     }

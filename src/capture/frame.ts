@@ -68,6 +68,9 @@ export interface PacketSource {
   start(onFrame: FrameHandler): Promise<SourceEnd>;
   stop(): void;
   stats(): SourceStats;
+  /** Sources that can pause (files, stdin) call `wait` between chunks and await what it
+   *  returns, if anything: the outputs' backpressure. Live capture cannot pause. */
+  setBackpressure?(wait: () => Promise<void> | null): void;
 }
 
 export function emptySourceStats(): SourceStats {

@@ -3,6 +3,7 @@
 
 import { Option, type Command } from 'commander';
 import { DEFAULTS, parseCount, parseSeconds } from '../config.js';
+import { ConfigError } from '../errors.js';
 import type { AggregatorOptions } from '../aggregate/aggregator.js';
 
 export interface CommonCliOptions {
@@ -35,12 +36,31 @@ export interface CommonAnalysis {
   shown: Record<string, unknown>;
 }
 
+/** Most zero rows --max-gap may ask for in one run of empty seconds (a day). */
+export const MAX_GAP_LIMIT = 86_400;
+/** Longest reorder allowance (every second within it is an open window). */
+export const MAX_REORDER = 300;
+
+function maxGapSeconds(value: string): number {
+  const s = parseCount('--max-gap', value);
+  if (s > MAX_GAP_LIMIT) throw new ConfigError(`--max-gap must be at most ${MAX_GAP_LIMIT} seconds (a day of zero rows; a longer run of empty seconds is one gap message), got ${value}`);
+  return s;
+}
+
+function reorderSeconds(value: string): number {
+  const s = Math.ceil(parseSeconds('--reorder', value));
+  if (s > MAX_REORDER) throw new ConfigError(`--reorder must be at most ${MAX_REORDER} seconds (each second within it stays open in memory), got ${value}`);
+  return s;
+}
+
 export function commonFromOptions(o: CommonCliOptions): CommonAnalysis {
   const aggregate: AggregatorOptions = {
     maxHosts: parseCount('--max-hosts', o.maxHosts, { min: 1 }),
     topHosts: parseCount('--top', o.top),
-    maxGapSeconds: parseCount('--max-gap', o.maxGap, { min: 0 }),
-    reorderSeconds: Math.ceil(parseSeconds('--reorder', o.reorder ?? '0')),
+    // Bounds that keep memory bounded: the zero rows of one empty run are made at once (a day
+    // of them is ~10 MB of NDJSON), and every second within the allowance stays open.
+    maxGapSeconds: maxGapSeconds(o.maxGap),
+    reorderSeconds: reorderSeconds(o.reorder ?? '0'),
     histogramBytes: DEFAULTS.histogramMiB * 1024 * 1024,
   };
   const reportHosts = parseCount('--hosts', o.hosts, { allowAll: true });

@@ -46,8 +46,10 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   // other write error (a full disk) makes the output incomplete: not a success.
   let outError: NodeJS.ErrnoException | null = null;
   const stdoutOnly = (o.sinks ?? []).length === 0 && o.startFeed === undefined;
+  let readerGone = false;
   const onOutError = (e: NodeJS.ErrnoException): void => {
     if (e.code === 'EPIPE') {
+      readerGone = true;
       if (stdoutOnly) o.source.stop();
     } else if (outError === null) {
       outError = e;
@@ -146,6 +148,14 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
       });
     }
     stdout.off('error', onOutError);
+    const late = result.report.late;
+    if (late > 0 && !o.live && !readerGone) {
+      // Counted as documented, but a sign of files given out of time order: say so.
+      const allowance = o.common.aggregate.reorderSeconds;
+      stderr.write(
+        `netpulse: note: ${late} packet${late === 1 ? ' was' : 's were'} more than ${allowance} s older than the newest one (--reorder) and counted as late in the newest second; if the files are out of time order, give them in order or merge them with mergecap\n`,
+      );
+    }
     const failed = outError as NodeJS.ErrnoException | null;
     if (failed !== null && code === EXIT.ok && failed.code !== 'ERR_STREAM_DESTROYED') {
       const e = new AnalyzerError('ERR_OUTPUT', `cannot write the output (${failed.code ?? failed.message}): it is incomplete; free space or send it elsewhere`, { subject: 'stdout' });

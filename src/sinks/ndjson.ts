@@ -11,6 +11,9 @@ export class NdjsonSink implements Sink {
   private readonly types: ReadonlySet<MessageType>;
   private broken = false;
   private readonly immediate: boolean;
+  /** Set while the writer's buffer is full: resolves on 'drain' (or when it breaks). */
+  private waiting: Promise<void> | null = null;
+  private release: (() => void) | null = null;
 
   /** immediate: write every line at once (live and paced replay); else in 64 KiB batches. */
   constructor(out: NodeJS.WritableStream, types: Iterable<MessageType>, immediate = false) {
@@ -20,7 +23,19 @@ export class NdjsonSink implements Sink {
     out.on('error', () => {
       // EPIPE and friends: the reader went away; stop writing, never crash.
       this.broken = true;
+      this.caughtUp();
     });
+  }
+
+  private caughtUp(): void {
+    const r = this.release;
+    this.waiting = null;
+    this.release = null;
+    r?.();
+  }
+
+  backlog(): Promise<void> | null {
+    return this.waiting;
   }
 
   publish(msg: Message, json: string): void {
@@ -32,9 +47,15 @@ export class NdjsonSink implements Sink {
 
   flush(): void {
     if (this.buf.length === 0 || this.broken) return;
-    this.out.write(`${this.buf.join('\n')}\n`);
+    const ok = this.out.write(`${this.buf.join('\n')}\n`);
     this.buf = [];
     this.size = 0;
+    if (!ok && this.waiting === null) {
+      this.waiting = new Promise<void>((resolve) => {
+        this.release = resolve;
+      });
+      this.out.once('drain', () => this.caughtUp());
+    }
   }
 
   async close(): Promise<void> {

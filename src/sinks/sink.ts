@@ -8,6 +8,12 @@ export interface Sink {
   publish(msg: Message, json: string): void;
   /** Flush and release; resolves when everything accepted has been written or given up. */
   close(): Promise<void>;
+  /**
+   * A sink whose writer applies backpressure (stdout into a slow pipe): a promise that
+   * resolves once it has caught up, or null while it keeps up. Sources that can wait
+   * (files) wait on it between chunks, so output never piles up in memory.
+   */
+  backlog?(): Promise<void> | null;
 }
 
 /**
