@@ -1,7 +1,9 @@
 // `netpulse replay` as a user runs it: stdin, several files, speeds, the human report,
 // options, and the one-line errors with their documented exit statuses.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +142,35 @@ describe.skipIf(!corpus)('replay', () => {
     expect(r.stdout).toContain('packets    178');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/made-trunc-mid-packet\.pcap: offset 71728: .* \[ERR_PCAP_TRUNCATED_RECORD\]/);
+  });
+
+  it('exits 143 at once on SIGTERM while a webhook that never answers holds the outputs open', async () => {
+    // before: the handlers were gone once the run ended, so the signal killed the process
+    const sockets = new Set<Socket>();
+    const server = createServer(() => undefined); // takes requests, never answers
+    server.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [CLI, 'replay', join(process.cwd(), 'pcaps', 'demo.pcapng'), '--json', '--webhook', `http://127.0.0.1:${port}/hook`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      const ended = new Promise<[number | null, string | null]>((r) => child.on('close', (code, sig) => r([code, sig])));
+      // the report is out, the webhook still waits for its first answer
+      for (let i = 0; i < 200 && !out.includes('"type":"report"'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('"type":"report"');
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      const [code, sig] = await ended;
+      expect([code, sig]).toEqual([143, null]);
+      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(err).toMatch(/^netpulse: SIGTERM while closing the outputs: exiting now; alerts not yet delivered are lost$/m);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
   });
 
   it('stops quietly when the reader of its output goes away (| head)', () => {
