@@ -62,7 +62,9 @@ export function registerWatch(program: Command): void {
 }
 
 async function watch(input: string, opts: WatchOptions): Promise<number> {
-  const url = feedUrlFrom(input, opts.topics, opts.hosts);
+  // --until-end has to see the end even when --topics leaves it out; it is then not printed.
+  const hideEnd = opts.untilEnd === true && opts.topics !== undefined && !opts.topics.split(',').some((t) => t.trim() === 'end');
+  const url = feedUrlFrom(input, hideEnd ? `${opts.topics},end` : opts.topics, opts.hosts);
   const shown = `${url.protocol}//${url.host}${url.pathname}`;
   const headers: Record<string, string> = {};
   if (opts.token !== undefined && opts.token !== '') headers.Authorization = `Bearer ${opts.token}`;
@@ -168,8 +170,9 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
         return;
       }
       const type = typeof m === 'object' && m !== null && 'type' in m ? m.type : undefined;
-      if (opts.json === true) out.write(`${text}\n`);
-      else {
+      if (opts.json === true) {
+        if (!(hideEnd && type === 'end')) out.write(`${text}\n`);
+      } else {
         applyMessage(state, m);
         dirty = true;
         if (!tty && type === 'summary') out.write(`${summaryLine(m as SummaryMessage)}\n`);

@@ -21,6 +21,9 @@ export interface FeedConfig {
   readonly heartbeatMs: number;
   /** A client whose socket buffer stays above highWaterBytes this long is disconnected. */
   readonly maxLagMs: number;
+  /** A client being closed that has not completed the closing handshake this long after the
+   *  close frame was queued (e.g. it still does not read) is terminated. */
+  readonly closeGraceMs: number;
   /** Per-client buffered bytes above which the client is "lagging" and skips summaries. */
   readonly highWaterBytes: number;
   /** Connections beyond this are refused with HTTP 503. */
@@ -35,6 +38,7 @@ export const FEED_DEFAULTS = {
   metricsHosts: 10,
   heartbeatMs: 30_000,
   maxLagMs: 10_000,
+  closeGraceMs: 5000,
   highWaterBytes: 1 << 20,
   maxClients: 1000,
 } as const satisfies Omit<FeedConfig, 'port'>;
@@ -108,6 +112,7 @@ export function feedConfig(input: Partial<FeedConfig> & { readonly port: number 
   checkInt('--metrics-hosts', c.metricsHosts, 0, 1000);
   checkInt('the heartbeat interval (ms)', c.heartbeatMs, 50, 3_600_000);
   checkInt('the maximum lag (ms)', c.maxLagMs, 50, 3_600_000);
+  checkInt('the close grace period (ms)', c.closeGraceMs, 50, 60_000);
   checkInt('the high-water mark (bytes)', c.highWaterBytes, 1024, 1 << 30);
   checkInt('--max-clients', c.maxClients, 1, 100_000);
   if (c.token !== null && c.token.length < MIN_TOKEN_LENGTH) {

@@ -1,5 +1,5 @@
 // The feed's fan-out (owned by the feed): numbers every published message, encodes it
-// once (once per distinct hosts-per-summary limit for summaries), remembers what a new
+// once (summaries also once per hosts-per-summary limit in common use), remembers what a new
 // client's hello needs, and sends to each client by topic. A client whose socket buffer
 // passes the high-water mark is "lagging": it keeps only the newest summary and stats
 // (plus alerts, gaps, report and end, in a bounded queue), gets a `lagged` notice when it
@@ -18,7 +18,7 @@ export interface Entry {
   readonly msg: Message;
   /** Full JSON with seq. */
   readonly buf: Buffer;
-  /** Hosts-limited summary variants, by limit; made on first use. */
+  /** Hosts-limited summary variants, by limit: at most MAX_VARIANTS, made on first use. */
   variants: Map<number, Buffer> | null;
 }
 
@@ -33,6 +33,9 @@ const FRAGMENT_MIN = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
 /** Raised alerts remembered for hello (oldest dropped past this). */
 const MAX_OPEN_ALERTS = 1000;
+/** Hosts-limited variants cached per summary; rarer limits are encoded when sent, so what
+ *  clients ask for cannot grow the history beyond this many copies of each summary. */
+export const MAX_VARIANTS = 4;
 
 export class FeedClient {
   readonly ws: WebSocket;
@@ -93,13 +96,15 @@ export class Hub {
   private readonly highWater: number;
   private readonly lowWater: number;
   private readonly maxLagMs: number;
+  private readonly closeGraceMs: number;
   private readonly now: () => number;
 
-  constructor(opts: { history: number; highWaterBytes: number; maxLagMs: number; now?: () => number }) {
+  constructor(opts: { history: number; highWaterBytes: number; maxLagMs: number; closeGraceMs: number; now?: () => number }) {
     this.historySize = opts.history;
     this.highWater = opts.highWaterBytes;
     this.lowWater = opts.highWaterBytes >>> 2;
     this.maxLagMs = opts.maxLagMs;
+    this.closeGraceMs = opts.closeGraceMs;
     this.now = opts.now ?? Date.now;
   }
 
@@ -109,7 +114,19 @@ export class Hub {
     const entry: Entry = { seq, type: msg.type, msg, buf: Buffer.from(withSeq(json, seq)), variants: null };
     this.counters.published++;
     this.remember(entry);
+    if (msg.type === 'summary') this.cacheCommonVariants(entry);
     for (const c of this.clients) this.deliver(c, entry);
+  }
+
+  /** Fill a new summary's variant slots with the hosts limits most clients use now. */
+  private cacheCommonVariants(e: Entry): void {
+    const uses = new Map<number, number>();
+    for (const c of this.clients) {
+      if (c.hosts >= 0 && (c.topics & TOPIC_BIT.summary) !== 0) uses.set(c.hosts, (uses.get(c.hosts) ?? 0) + 1);
+    }
+    if (uses.size === 0) return;
+    const common = [...uses].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, MAX_VARIANTS);
+    for (const [hosts] of common) this.bufFor(e, hosts);
   }
 
   private remember(e: Entry): void {
@@ -151,19 +168,15 @@ export class Hub {
     }
   }
 
-  /** The JSON a client with this hosts limit gets for an entry. */
+  /** The JSON a client with this hosts limit gets for an entry: cached while the entry has
+   *  a free variant slot, else encoded for this use only. */
   bufFor(e: Entry, hosts: number): Buffer {
     if (hosts < 0 || e.msg.type !== 'summary' || e.msg.hosts.length <= hosts) return e.buf;
-    let v = e.variants;
-    if (v === null) {
-      v = new Map();
-      e.variants = v;
-    }
-    let s = v.get(hosts);
-    if (s === undefined) {
-      s = Buffer.from(withSeq(JSON.stringify({ ...e.msg, hosts: e.msg.hosts.slice(0, hosts) }), e.seq));
-      v.set(hosts, s);
-    }
+    const cached = e.variants?.get(hosts);
+    if (cached !== undefined) return cached;
+    const s = Buffer.from(withSeq(JSON.stringify({ ...e.msg, hosts: e.msg.hosts.slice(0, hosts) }), e.seq));
+    e.variants ??= new Map();
+    if (e.variants.size < MAX_VARIANTS) e.variants.set(hosts, s);
     return s;
   }
 
@@ -266,7 +279,9 @@ export class Hub {
     c.lastSkippedSeq = 0;
   }
 
-  /** Close with a code and reason; terminate if the close frame cannot get through. */
+  /** Close with a code and reason. The close frame queues behind what the client has not
+   *  read yet; if the closing handshake has not completed within the grace period (a dead
+   *  or still stalled peer), the connection is terminated and its buffers freed. */
   disconnect(c: FeedClient, code: number, reason: string, why: DisconnectReason): void {
     if (c.closing) return;
     c.closing = true;
@@ -274,13 +289,8 @@ export class Hub {
     c.pending.length = 0;
     c.pendingSummary = null;
     c.pendingStats = null;
-    if (c.ws.bufferedAmount > this.highWater) {
-      // Nothing more will get through a stalled socket; free its buffers now.
-      c.ws.terminate();
-      return;
-    }
     c.ws.close(code, reason);
-    const t = setTimeout(() => c.ws.terminate(), 2000);
+    const t = setTimeout(() => c.ws.terminate(), this.closeGraceMs);
     t.unref();
     c.ws.once('close', () => clearTimeout(t));
   }

@@ -41,6 +41,8 @@ const COMMA = Buffer.from(',');
 const NULL = Buffer.from('null');
 /** Hosts per summary a client may ask for. */
 const MAX_HOSTS_PARAM = 1000;
+/** Hosts in /api/summary's report when the request names no number. */
+const DEFAULT_REPORT_HOSTS = 10;
 
 function packageVersion(): string {
   try {
@@ -241,14 +243,15 @@ class FeedServer implements FeedSink {
       return;
     }
     if (path === '/api/summary') {
-      const hosts = parseHostsParam(url.searchParams.get('hosts'));
+      const param = url.searchParams.get('hosts');
+      const hosts = parseHostsParam(param);
       const last = this.hub.lastSummary;
       this.json(res, 200, {
         v: SCHEMA_VERSION,
         seq: this.hub.seq,
         source: { description: this.view.source.description, clock: this.view.source.clock },
         ended: this.hub.endEntry !== null,
-        report: this.view.snapshot(hosts < 0 ? 10 : hosts),
+        report: this.view.snapshot(hosts >= 0 ? hosts : param === 'all' ? this.reportHosts() : DEFAULT_REPORT_HOSTS),
         last: last === null ? null : (JSON.parse(this.hub.bufFor(last, hosts).toString('utf8')) as unknown),
       });
       return;
@@ -268,6 +271,12 @@ class FeedServer implements FeedSink {
       evictedHosts: r.evictedHosts,
       hosts: r.hosts,
     });
+  }
+
+  /** Hosts the analyzer's own report lists (its shown reportHosts: a number or "all"). */
+  private reportHosts(): number {
+    const n = this.view.options.reportHosts;
+    return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : Infinity;
   }
 
   private json(res: ServerResponse, status: number, body: unknown): void {

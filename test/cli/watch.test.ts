@@ -1,9 +1,11 @@
 // `netpulse watch` as a user runs it (the built CLI in a child process) against a real feed
-// server: NDJSON pass-through equals what was published, token handling, exit statuses and
-// one-line errors; plus the terminal view's rendering from scripted messages.
+// server and a real `netpulse replay --serve`: NDJSON pass-through equals what was published,
+// --until-end with any topics, token handling, exit statuses and one-line errors; plus the
+// terminal view's rendering from scripted messages.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { feedConfig } from '../../src/feed/config.js';
@@ -11,6 +13,7 @@ import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { applyMessage, createWatchState, renderWatch } from '../../src/feed/watch-view.js';
 import { SCHEMA_VERSION, alertMessage, serialize, summaryMessage, type Message } from '../../src/schema.js';
 import { alert, expected, fakeView, pub, pubAlert, pubSummary, stats, summary } from '../feed/helpers.js';
+import { corpus } from '../feed/tools.js';
 
 const CLI = join(process.cwd(), 'dist', 'bin', 'netpulse.js');
 const T0 = 1_700_000_000;
@@ -51,16 +54,30 @@ async function server(token: string | null = null): Promise<FeedSink> {
   return s;
 }
 
-async function clients(sink: FeedSink): Promise<number> {
+async function clients(sink: { url: string }): Promise<number> {
   return ((await (await fetch(`${sink.url}healthz`)).json()) as { clients: number }).clients;
 }
 
-async function waitClients(sink: FeedSink, n: number): Promise<void> {
+async function waitClients(sink: { url: string }, n: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   while ((await clients(sink)) !== n) {
     if (Date.now() > deadline) throw new Error(`expected ${n} clients`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+const wiki = corpus('zeek-wikipedia.pcap');
+
+/** The exit status, or a note that it was still running after ms (then it is killed). */
+async function exitWithin(r: Run, ms: number): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`still running ${ms} ms later`), ms);
+  });
+  const status = await Promise.race([r.code, late]);
+  clearTimeout(timer);
+  if (typeof status === 'string') r.kill('SIGKILL');
+  return status;
 }
 
 const ws = (sink: FeedSink): string => `${sink.url.replace('http', 'ws')}feed`;
@@ -144,6 +161,54 @@ describe('netpulse watch (built CLI)', () => {
     expect(await w.code).toBe(0);
     expect(w.stdout()).toBe('2023-11-14 22:13:25Z  42 pkt/s  4.20 kB/s  2 hosts  top 10.0.0.0\n');
   });
+
+  it.skipIf(wiki === null)('--until-end --topics without end exits once a real replay ends, printing only those topics', async () => {
+    const { pcap, expected: truth } = wiki ?? { pcap: '', expected: { seconds: [] } };
+    // the real command serving the feed; the capture goes to its stdin once the watcher is in
+    const replay = spawn(process.execPath, [CLI, 'replay', '-', '--speed', '5', '--serve', '0', '--json', '--threshold', 'tx-bytes=10000'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const replayClosed = once(replay, 'close') as Promise<[number | null]>;
+    let ndjson = '';
+    let log = '';
+    replay.stdout.setEncoding('utf8').on('data', (d: string) => (ndjson += d));
+    replay.stderr.setEncoding('utf8').on('data', (d: string) => (log += d));
+    try {
+      const deadline = Date.now() + 10_000;
+      let m: RegExpExecArray | null = null;
+      while ((m = /serving the dashboard and feed on (http:\/\/\S+)/.exec(log)) === null) {
+        if (Date.now() > deadline) throw new Error(`no URL from netpulse replay: ${log}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const feed = { url: m[1] ?? '' };
+      const w = run(['watch', feed.url, '--json', '--until-end', '--topics', 'alert,summary']);
+      await waitClients(feed, 1);
+      replay.stdin.end(readFileSync(pcap));
+      expect(await exitWithin(w, 15_000), w.stderr()).toBe(0);
+
+      // every summary and alert of the run and nothing else: the replay's own NDJSON (the
+      // feed's messages are it plus seq), whose seconds are tshark's
+      const lines = w.stdout().trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines[0]).toMatchObject({ type: 'hello', summaries: [] });
+      const printed = lines.slice(1).map(({ seq: _seq, ...rest }) => rest);
+      // a watcher that comes after the end learns it from its hello
+      const late = run(['watch', feed.url, '--json', '--until-end', '--topics', 'summary']);
+      expect(await exitWithin(late, 10_000), late.stderr()).toBe(0);
+      const lateLines = late.stdout().trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; summaries: unknown[] });
+      expect(lateLines.map((l) => l.type)).toEqual(['hello']);
+      expect(lateLines[0]?.summaries).toHaveLength(truth.seconds.length);
+      // the replay is still serving after its end; stop it to read its NDJSON to the end
+      replay.kill('SIGINT');
+      expect((await replayClosed)[0], log).toBe(0);
+      const wanted = ndjson.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((x) => x.type === 'summary' || x.type === 'alert');
+      expect(printed).toEqual(wanted);
+      expect(printed.filter((x) => x.type === 'alert').map((x) => x.state)).toEqual(['raised', 'resolved']);
+      expect(printed.filter((x) => x.type === 'summary').map((x) => ({ ts: x.ts, packets: x.packets, bytes: x.bytes }))).toEqual(truth.seconds);
+    } finally {
+      if (replay.exitCode === null && replay.signalCode === null) replay.kill('SIGKILL');
+    }
+  }, 40_000);
 
   it('stops on SIGINT with status 130', async () => {
     const sink = await server();

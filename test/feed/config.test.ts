@@ -71,6 +71,7 @@ describe('feedConfigFromOptions', () => {
       metricsHosts: 10,
       heartbeatMs: 30_000,
       maxLagMs: 10_000,
+      closeGraceMs: 5000,
       highWaterBytes: 1 << 20,
       maxClients: 1000,
     });

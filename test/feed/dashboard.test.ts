@@ -177,7 +177,7 @@ describe.skipIf(chromiumPath === null)('dashboard in headless Chromium', () => {
     }
   }, 60_000);
 
-  it('passes the token from the page URL on to the feed', async () => {
+  it('passes the token from the page URL on to the feed, and says when one is needed', async () => {
     const token = 'dashboard-token-0123456789';
     const sink = await startFeed(feedConfig({ port: 0, token }), fakeView());
     try {
@@ -189,11 +189,26 @@ describe.skipIf(chromiumPath === null)('dashboard in headless Chromium', () => {
       // the token leaves the address bar (kept for the tab only)
       expect(page.url()).toBe(sink.url);
       await page.close();
+      // without it the page says what is needed and how to give it, instead of reconnecting
       const bare = await browser.ctx.newPage();
+      let attempts = 0;
+      bare.on('websocket', () => attempts++);
       await bare.goto(sink.url);
-      await tick(500);
-      expect(await bare.getAttribute('#status', 'data-state')).not.toBe('open');
+      await bare.waitForSelector('#status[data-state="unauthorized"]');
+      expect(await bare.textContent('#status')).toBe('token required');
+      expect(await bare.isVisible('#notice')).toBe(true);
+      expect(await bare.textContent('#notice')).toBe(
+        `This netpulse server requires a token. Open ${sink.url}?token=TOKEN, with TOKEN the --token (or NETPULSE_TOKEN) netpulse was started with.`,
+      );
+      await tick(2500); // the old page retried after 1 s, then 2 s
+      expect(attempts).toBe(1);
       await bare.close();
+      // a wrong token is refused the same way, and said to be the wrong one
+      const wrong = await browser.ctx.newPage();
+      await wrong.goto(`${sink.url}?token=not-the-token-0123456789`);
+      await wrong.waitForSelector('#status[data-state="unauthorized"]');
+      expect(await wrong.textContent('#notice')).toMatch(/^The token this page was given was refused\. Open /);
+      await wrong.close();
     } finally {
       await sink.close();
     }

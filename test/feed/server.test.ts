@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { feedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
+import type { Report } from '../../src/aggregate/summary.js';
 import { SCHEMA_VERSION, type Message } from '../../src/schema.js';
 import {
   REPORT,
@@ -15,6 +16,7 @@ import {
   expected,
   fakeView,
   feedUrl,
+  host,
   pub,
   pubAlert,
   pubSummary,
@@ -352,6 +354,27 @@ describe('HTTP endpoints', () => {
       const r = await fetch(`${sink.url}assets/${a}`);
       expect(r.status).toBe(200);
       expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(500);
+    }
+  });
+
+  it('/api/summary?hosts=all lists every host the report has (capped at its reportHosts), the default 10', async () => {
+    const many: Report = { ...REPORT, hosts: Array.from({ length: 15 }, (_, i) => host(i, 20_000 - i)) };
+    const get = async (sink: FeedSink, q: string): Promise<{ report: Report; last: { hosts: unknown[] } }> =>
+      (await (await fetch(`${sink.url}api/summary${q}`)).json()) as { report: Report; last: { hosts: unknown[] } };
+    // shown options without reportHosts (a library user): all the analyzer has
+    const plain = await startFeed(feedConfig({ port: 0 }), fakeView(many));
+    open.push(plain);
+    pubSummary(plain, summary(T0, 15));
+    const all = await get(plain, '?hosts=all');
+    expect(all.report.hosts).toEqual(many.hosts);
+    expect(all.last.hosts).toHaveLength(15);
+    expect((await get(plain, '')).report.hosts).toEqual(many.hosts.slice(0, 10));
+    expect((await get(plain, '?hosts=12')).report.hosts).toEqual(many.hosts.slice(0, 12));
+    // the CLI shows its --hosts as reportHosts: all means the report's own list
+    for (const [reportHosts, n] of [[12, 12], ['all', 15]] as const) {
+      const sink = await startFeed(feedConfig({ port: 0 }), { ...fakeView(many), options: { reportHosts } });
+      open.push(sink);
+      expect((await get(sink, '?hosts=all')).report.hosts).toEqual(many.hosts.slice(0, n));
     }
   });
 

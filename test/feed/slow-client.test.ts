@@ -1,7 +1,8 @@
 // Slow and stalled clients: the server never buffers without bound for them, skips them to
-// the newest summary with a `lagged` notice, cuts them off if they stay behind, and other
-// clients get every message in order meanwhile. The stalled peer is a raw TCP socket that
-// completes the RFC 6455 handshake and then never reads.
+// the newest summary with a `lagged` notice, closes them with 4001 if they stay behind (and
+// terminates them if they do not read that either), and other clients get every message in
+// order meanwhile. The stalled peer is a raw TCP socket that completes the RFC 6455 handshake
+// and then never reads.
 
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
@@ -53,7 +54,7 @@ const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)
 describe('slow and stalled clients', () => {
   it('keeps memory bounded for a client that never reads, cuts it off, and others get everything in order', async () => {
     const highWater = 256 * 1024;
-    const sink = await startFeed(feedConfig({ port: 0, highWaterBytes: highWater, maxLagMs: 1500 }), fakeView());
+    const sink = await startFeed(feedConfig({ port: 0, highWaterBytes: highWater, maxLagMs: 1500, closeGraceMs: 1000 }), fakeView());
     open.push(sink);
     const stalled = await Promise.all([0, 1, 2].map(() => stalledPeer(sink.url)));
     const good = await connect(feedUrl(sink.url));
@@ -95,6 +96,51 @@ describe('slow and stalled clients', () => {
     good.ws.close();
     for (const s of stalled) s.sock.destroy();
   }, 60_000);
+
+  it('closes a client behind for longer than the limit with 4001, which it reads once it resumes; a dead one is dropped after the grace period', async () => {
+    const sink = await startFeed(
+      feedConfig({ port: 0, highWaterBytes: 64 * 1024, maxLagMs: 500, closeGraceMs: 3000 }),
+      fakeView(),
+    );
+    open.push(sink);
+    let raw: Socket | null = null;
+    const slow = await connect(feedUrl(sink.url), {
+      createConnection: (opts) => {
+        raw = tcpConnect(opts as Parameters<typeof tcpConnect>[0]);
+        return raw;
+      },
+    });
+    await slow.waitFor((m) => m.type === 'hello');
+    const sock = raw as Socket | null;
+    if (sock === null) throw new Error('no socket');
+    sock.pause();
+    const dead = await stalledPeer(sink.url);
+
+    const big = summary(T0, 2000);
+    for (let i = 0; i < 100 && (await metric(sink.url, 'netpulse_feed_lagged_total')) < 2; i++) {
+      for (let j = 0; j < 10; j++) pubSummary(sink, { ...big, ts: T0 + i * 10 + j });
+      await tick(2);
+    }
+    expect(await metric(sink.url, 'netpulse_feed_lagged_total')).toBe(2);
+    // both stay behind past maxLagMs: the server gives up on them
+    const deadline = Date.now() + 5000;
+    while (!/^netpulse_feed_disconnects_total\{reason="slow"\} 2$/m.test(await (await fetch(`${sink.url}metrics`)).text())) {
+      if (Date.now() > deadline) throw new Error('not disconnected as slow');
+      await tick(50);
+    }
+    // the one that reads again gets what was queued, then the documented close code
+    sock.resume();
+    const closed = await slow.closed;
+    expect(closed.code).toBe(4001);
+    expect(closed.reason).toMatch(/^too slow/);
+    // the one that never reads is terminated after the grace period, freeing its buffers
+    const gone = Date.now() + 6000;
+    while ((await metric(sink.url, 'netpulse_feed_clients')) !== 0) {
+      if (Date.now() > gone) throw new Error('the dead client was not terminated');
+      await tick(100);
+    }
+    dead.sock.destroy();
+  }, 30_000);
 
   it('skips a client that paused to the newest summary with a lagged notice, and still delivers every alert', async () => {
     const sink = await startFeed(feedConfig({ port: 0, highWaterBytes: 64 * 1024, maxLagMs: 30_000 }), fakeView());

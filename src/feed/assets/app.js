@@ -294,14 +294,39 @@
 
   // ---- connection ----
   var delay = 1000;
-  function setStatus(s) { var el = $('status'); el.setAttribute('data-state', s); text(el, s); }
+  function setStatus(s, label) { var el = $('status'); el.setAttribute('data-state', s); text(el, label || s); }
+
+  // A browser is not told why a WebSocket handshake failed: after a failed attempt, ask an
+  // API route whether the token is the reason (true when it answers 401).
+  function tokenRefused(then) {
+    var headers = token ? { Authorization: 'Bearer ' + token } : {};
+    fetch('/api/summary?hosts=0', { headers: headers, cache: 'no-store' })
+      .then(function (r) { then(r.status === 401); }, function () { then(false); });
+  }
+
+  // Reconnecting cannot help without the right token: say how to give it, and stop.
+  function showTokenNeeded() {
+    setStatus('unauthorized', 'token required');
+    var example = location.origin + location.pathname + '?token=TOKEN';
+    var el = $('notice');
+    var code = document.createElement('code');
+    code.textContent = example;
+    el.replaceChildren(
+      (token ? 'The token this page was given was refused. ' : 'This netpulse server requires a token. ') + 'Open ',
+      code,
+      ', with TOKEN the --token (or NETPULSE_TOKEN) netpulse was started with.'
+    );
+    el.hidden = false;
+    if (token) sessionStorage.removeItem('netpulse-token');
+  }
 
   function connect() {
     var proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     var url = proto + '//' + location.host + '/feed' + (token ? '?token=' + encodeURIComponent(token) : '');
     var ws = new WebSocket(url);
+    var opened = false;
     setStatus('connecting');
-    ws.onopen = function () { delay = 1000; setStatus('open'); };
+    ws.onopen = function () { opened = true; delay = 1000; setStatus('open'); };
     ws.onmessage = function (ev) {
       var m;
       try { m = JSON.parse(ev.data); } catch (e) { return; }
@@ -321,8 +346,12 @@
     ws.onclose = function (ev) {
       setStatus('closed');
       if (ev.code === 1008 || ev.reason) text($('footer'), 'disconnected: ' + (ev.reason || ev.code) + '; reconnecting');
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 10000);
+      var retry = function () {
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 10000);
+      };
+      if (opened) retry();
+      else tokenRefused(function (refused) { if (refused) showTokenNeeded(); else retry(); });
     };
   }
   connect();
