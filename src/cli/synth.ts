@@ -6,6 +6,7 @@ import { isBrokenPipe } from '../capture/writer-output.js';
 import { AnalyzerError } from '../errors.js';
 import { ANOMALY_KINDS, ANOMALY_SYNTAX, parseAnomaly, type AnomalySpec } from '../synth/anomalies.js';
 import { generate, SYNTH_DEFAULTS, truthPathFor, type SynthOptions } from '../synth/generate.js';
+import { parseNumberOption as number, parseStartOption, synthSummary } from '../synth/options.js';
 import { PROFILES, type ProfileName } from '../synth/profile.js';
 
 interface RawOptions {
@@ -40,27 +41,10 @@ function bad(message: string): AnalyzerError {
   return new AnalyzerError('ERR_BAD_OPTION', message);
 }
 
-/** A number option: digits with optional "_" separators, or exponent form ("1e6"). */
-function number(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text.replace(/_/g, ''));
-  if (text.trim() === '' || !Number.isFinite(v)) throw bad(`--${name} "${text}": not a number`);
-  return v;
-}
-
 function oneOf<T extends string>(name: string, text: string | undefined, allowed: readonly T[]): T | undefined {
   if (text === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(text)) throw bad(`--${name} "${text}": use one of ${allowed.join(', ')}`);
   return text as T;
-}
-
-/** --start takes epoch seconds or an ISO 8601 UTC time. */
-function startTime(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (/^\d+$/.test(text)) return Number(text);
-  const ms = /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(text) ? Date.parse(text) : NaN;
-  if (!Number.isFinite(ms) || ms % 1000 !== 0) throw bad(`--start "${text}": give epoch seconds or a whole-second UTC time like 2024-01-01T00:00:00Z`);
-  return ms / 1000;
 }
 
 export function synthOptionsFrom(out: string, o: RawOptions): SynthOptions {
@@ -88,7 +72,7 @@ export function synthOptionsFrom(out: string, o: RawOptions): SynthOptions {
     ...opt('packets', number('packets', o.packets)),
     ...opt('hosts', number('hosts', o.hosts)),
     ...opt('seconds', number('seconds', o.seconds)),
-    ...opt('start', startTime(o.start)),
+    ...opt('start', parseStartOption(o.start)),
     ...opt('seed', number('seed', o.seed)),
     ...opt('format', oneOf('format', o.format, ['pcap', 'pcapng'] as const)),
     ...opt('resolution', oneOf('resolution', o.resolution, ['us', 'ns'] as const)),
@@ -148,7 +132,7 @@ export function registerSynth(program: Command): void {
     .option('--gzip', 'compress with gzip (default when the name ends in .gz; e.g. out.pcap --gzip)')
     .option('--snaplen <n>', `cut frames to n bytes, wire lengths kept (default ${SYNTH_DEFAULTS.snaplen}; e.g. --snaplen 128)`)
     .option('--truth <file>', 'truth file (default: out.truth.json beside the capture, none for -; e.g. --truth t.json)')
-    .option('--no-truth', 'write no truth file')
+    .option('--no-truth', 'write no truth file (e.g. out.pcap --no-truth)')
     .addOption(new Option('--burst <spec>', `one host's rate multiplied: ${ANOMALY_SYNTAX.burst} (e.g. --burst 20:0:8:10)`).argParser(collect))
     .addOption(new Option('--new-host <spec>', `a never-seen host starts talking: ${ANOMALY_SYNTAX['new-host']} (e.g. --new-host 30)`).argParser(collect))
     .addOption(new Option('--port-scan <spec>', `SYNs to many ports of a host: ${ANOMALY_SYNTAX['port-scan']} (e.g. --port-scan 40:198.51.100.7:2)`).argParser(collect))
@@ -171,14 +155,8 @@ export function registerSynth(program: Command): void {
       }
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       if (raw.quiet !== true) {
-        const where = out === '-' ? 'stdout' : out;
         const truthPath = opts.truth === false ? null : (opts.truth ?? (out === '-' ? null : truthPathFor(out)));
-        const mb = (truth.file.bytes / 1e6).toFixed(1);
-        process.stderr.write(
-          `netpulse synth: wrote ${where} (${truth.file.format}${truth.file.gzip ? ', gzip' : ''}, ${truth.packets} packets, ` +
-            `${mb} MB, ${truth.seconds.length} s, ${truth.anomalies.length} anomalies)` +
-            `${truthPath === null ? '' : ` and ${truthPath}`} in ${secs.toFixed(2)} s\n`,
-        );
+        process.stderr.write(synthSummary(out, truth, truthPath, secs));
       }
     });
 }

@@ -62,9 +62,17 @@ function fields(text: string): string[] {
   return out;
 }
 
+/**
+ * The number forms synth accepts, on the command line and in anomaly specs: decimal
+ * digits with optional "_" separators ("1_000_000"), a fraction, an exponent ("1e6").
+ * Anything else (hex, "Infinity", signs, spaces) is NaN, for the caller to refuse.
+ */
+export function parseDecimal(text: string): number {
+  return /^(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i.test(text) ? Number(text.replace(/_/g, '')) : NaN;
+}
+
 function num(kind: string, name: string, text: string | undefined, opts: { integer: boolean; min: number; max?: number }): number {
-  const t = (text ?? '').trim();
-  const v = t === '' ? NaN : Number(t);
+  const v = parseDecimal(text ?? '');
   const ok = Number.isFinite(v) && (!opts.integer || Number.isInteger(v)) && v >= opts.min && (opts.max === undefined || v <= opts.max);
   if (!ok) {
     const range = opts.max === undefined ? `at least ${opts.min}` : `${opts.min} to ${opts.max}`;

@@ -2,6 +2,8 @@
 // writes) its truth. The library entry point of synth, used by `netpulse synth`, the
 // benchmarks, the fixture script and tests. Deterministic: same options, same bytes.
 
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { PcapWriter } from '../capture/pcap-writer.js';
 import { PcapngWriter } from '../capture/pcapng-writer.js';
@@ -21,6 +23,7 @@ import {
   type AnomalySpec,
   type PacketSourceSpec,
 } from './anomalies.js';
+import { parseIPv4 } from './addr.js';
 import { createPacketSpec, MAX_FRAME, writeFrame } from './frames.js';
 import { HostTable, MAX_POOL_HOSTS, ipv6HostCount, resolveHost, type ExternalHost, type HostRef } from './hosts.js';
 import { PROFILES, backgroundCounts, spread, type ProfileName } from './profile.js';
@@ -70,7 +73,7 @@ export interface SynthOptions {
   readonly anomalies?: readonly AnomalySpec[];
   /** Truth file path; false for none. Default: beside the capture ("x.pcap" -> "x.truth.json"); none for streams. */
   readonly truth?: string | false;
-  /** Keep the per-host list in the returned truth (default true; the file always has it). */
+  /** Keep the per-host list in the returned truth (default true; the file always has it). Pass false for big floods: one object per spoofed source. */
   readonly keepHosts?: boolean;
 }
 
@@ -106,7 +109,19 @@ export const SYNTH_DEFAULTS = {
 } as const;
 
 const MAX_SECONDS = 10_000_000;
-const MAX_PACKETS = 1e10;
+/**
+ * Most packets one run may write, normal traffic and anomalies together: 2^31 (some
+ * 750 GB at the 350-byte average). Beyond it, readers that number frames in signed
+ * 32-bit counters fail, the per-second packet picker (32-bit random draws) would skew,
+ * and the distinct spoofed IPv4 sources (about 3.7e9) could run out.
+ */
+export const MAX_RUN_PACKETS = 2 ** 31;
+/**
+ * Most packets one anomaly may add: 10^8 (some 35 GB of burst traffic). Also the most
+ * spoofed sources a truth file lists in all (one line each, and 2 bytes of memory each
+ * while generating): beyond it, --no-truth.
+ */
+export const MAX_ANOMALY_PACKETS = 100_000_000;
 
 function bad(message: string): AnalyzerError {
   return new AnalyzerError('ERR_BAD_OPTION', message);
@@ -151,7 +166,7 @@ export function resolveParams(o: SynthOptions): SynthParams {
     byteOrder,
     gzip: o.gzip ?? (path !== null && /\.gz$/i.test(path)),
     snaplen: wholeNumber('snaplen', o.snaplen ?? SYNTH_DEFAULTS.snaplen, 64, 0x7fffffff),
-    packets: wholeNumber('packets', o.packets ?? SYNTH_DEFAULTS.packets, 0, MAX_PACKETS),
+    packets: wholeNumber('packets', o.packets ?? SYNTH_DEFAULTS.packets, 0, MAX_RUN_PACKETS),
     hosts: wholeNumber('hosts', o.hosts ?? SYNTH_DEFAULTS.hosts, 2, MAX_POOL_HOSTS),
     seconds,
     start,
@@ -193,6 +208,13 @@ const FLOW_CAP = 1024;
 export async function generate(options: SynthOptions): Promise<Truth> {
   const prm = resolveParams(options);
   const S = prm.seconds;
+  const outPath = typeof options.out === 'string' && options.out !== '-' ? options.out : null;
+  const truthPath = options.truth === false ? null : (options.truth ?? (outPath !== null ? truthPathFor(outPath) : null));
+  if (truthPath !== null && outPath !== null && samePath(truthPath, outPath)) {
+    throw bad(`--truth ${truthPath}: that is the capture file itself, and the truth would overwrite it; give another path, or --no-truth`);
+  }
+  // The spoofed sources are remembered only to list them in the truth's hosts.
+  const listHosts = truthPath !== null || options.keepHosts !== false;
 
   // Externals: hosts that anomalies name outside the pool, in the order of appearance.
   const externals: ExternalHost[] = [];
@@ -220,6 +242,27 @@ export async function generate(options: SynthOptions): Promise<Truth> {
     if (n === 0) throw bad(`${what}: the normal traffic has no IPv${f} hosts (see --ipv6 and --hosts)`);
   };
 
+  // Default new-host addresses (192.168.200.N for the Nth new host) skip every address
+  // an anomaly names, and each other.
+  const keyOf = (h: ExternalHost): string => (h.family === 6 ? h.v6.join(',') : String(h.v4));
+  const taken = new Set<string>();
+  for (const a of prm.anomalies) {
+    for (const text of namedHosts(a)) {
+      const h = ref(text, tag(a));
+      if (h.kind === 'external') taken.add(keyOf(h.host));
+    }
+  }
+  const defaultNewHost = (a: AnomalySpec, n: number): string => {
+    for (let c = n; c <= 254; c++) {
+      const key = String(parseIPv4(`192.168.200.${c}`));
+      if (taken.has(key)) continue;
+      taken.add(key);
+      return `192.168.200.${c}`;
+    }
+    throw bad(`${tag(a)}: no default address is left in 192.168.200.${n} to 192.168.200.254; give the new host an address (${ANOMALY_SYNTAX['new-host']})`);
+  };
+  const newHostOf = new Map<string, string>();
+
   const silent = new Uint8Array(S);
   const planned: Planned[] = [];
   let newHostNo = 0;
@@ -241,9 +284,12 @@ export async function generate(options: SynthOptions): Promise<Truth> {
       }
       case 'new-host': {
         newHostNo++;
-        const text = a.host ?? `192.168.200.${newHostNo}`;
+        const text = a.host ?? defaultNewHost(a, newHostNo);
         const h = ref(text, tag(a));
         if (h.kind === 'pool') throw bad(`${tag(a)}: ${text} already talks in the normal traffic; a new host needs an address outside the pool`);
+        const first = newHostOf.get(keyOf(h.host));
+        if (first !== undefined) throw bad(`${tag(a)}: ${text} is already the new host of ${first}; a host is new only once, so give each --new-host its own address`);
+        newHostOf.set(keyOf(h.host), tag(a));
         poolOfFamily(h.host.family, tag(a));
         const secs = a.seconds ?? S - a.at;
         const [from, to] = window(a, secs);
@@ -315,6 +361,30 @@ export async function generate(options: SynthOptions): Promise<Truth> {
   let spoof4 = 0;
   let spoof6 = 0;
   const sources: PacketSourceSpec[] = [];
+  let anomalyTotal = 0;
+  /** Why an anomaly's source has no packets: all silenced, or too weak to add one. */
+  const noPacketsReason = (pl: Planned): string => {
+    const a = pl.spec;
+    let open = 0;
+    for (let s = pl.from; s < pl.to; s++) open += silent[s] === 1 ? 0 : 1;
+    const silenced = 'each packet it would send falls in a second emptied by --silence; move one of them';
+    if (open === 0) return silenced;
+    if (a.kind === 'burst') {
+      let normal = 0;
+      for (let s = pl.from; s < pl.to; s++) normal += bgCounts[s] ?? 0;
+      normal *= hosts.packetShare(pl.subject);
+      return (
+        `host ${pl.subjectText} has about ${normal.toPrecision(2)} packets of normal traffic in those ${a.seconds} s, so ${a.factor}x adds about ` +
+        `${((a.factor - 1) * normal).toPrecision(2)}, less than one; choose a busier host (lower numbers talk more), a larger FACTOR or SECONDS, or more --packets`
+      );
+    }
+    if (a.kind === 'new-host' || a.kind === 'syn-flood') {
+      const pps = Number(pl.params.pps);
+      const secs = Number(pl.params.seconds);
+      if (sum(constantRate(S, pl.from, pl.to, pps)) === 0) return `${pps} packets/s for ${secs} s is less than one packet; raise PPS or SECONDS`;
+    }
+    return silenced;
+  };
   for (const pl of planned) {
     const a = pl.spec;
     const rng = new Prng(streamSeed(prm.seed, 100 + pl.index));
@@ -378,11 +448,26 @@ export async function generate(options: SynthOptions): Promise<Truth> {
       case 'silence':
         break;
     }
-    if (pl.source !== null) sources.push(pl.source);
     pl.subjectText = pl.subject >= 0 ? hosts.text(pl.subject) : 'all traffic';
+    if (pl.source === null) continue;
+    sources.push(pl.source);
+    const n = sum(pl.source.counts);
+    if (n === 0) throw bad(`${tag(a)}: would add no packets: ${noPacketsReason(pl)}`);
+    if (n > MAX_ANOMALY_PACKETS) throw bad(`${tag(a)}: would add ${n} packets, more than the ${MAX_ANOMALY_PACKETS} one anomaly may add; lower its rate or length`);
+    anomalyTotal += n;
+  }
+  // Refuse before writing anything: what would be written is known.
+  const total = sum(bgCounts) + anomalyTotal;
+  if (total > MAX_RUN_PACKETS) {
+    throw bad(`the capture would have ${total} packets, more than the ${MAX_RUN_PACKETS} (2^31) one run may write; lower --packets or the anomalies' rates or lengths`);
+  }
+  if (listHosts && spoof4 + spoof6 > MAX_ANOMALY_PACKETS) {
+    throw bad(
+      `the SYN floods would send ${spoof4 + spoof6} packets from distinct spoofed sources, more than the ${MAX_ANOMALY_PACKETS} a truth file lists (one line each); use --no-truth, or lower their PPS or SECONDS`,
+    );
   }
 
-  const truth = new TruthCounter(S, hosts.count, spoof4, spoof6);
+  const truth = new TruthCounter(S, hosts.count, listHosts ? spoof4 : 0, listHosts ? spoof6 : 0);
   const subjects = planned.map((pl) => (pl.subject >= 0 ? truth.track(pl.subject) : -1));
   // Bytes and packets of each anomaly's own packets.
   const anomPackets = new Float64Array(planned.length);
@@ -506,14 +591,12 @@ export async function generate(options: SynthOptions): Promise<Truth> {
   FRAME_CLASSES.forEach((name, i) => (frames[name] = truth.frames[i] ?? 0));
   const ts = (sec: number, nsec: number): number | null =>
     sec < 0 ? null : usec ? (sec * 1e6 + Math.floor(nsec / 1000)) / 1e6 : sec + nsec / 1e9;
-  const truthPath =
-    options.truth === false ? null : (options.truth ?? (typeof options.out === 'string' && options.out !== '-' ? truthPathFor(options.out) : null));
   const result: Truth = {
     format: TRUTH_FORMAT,
     version: TRUTH_VERSION,
     params: { ...prm, generator: 'netpulse synth' },
     file: {
-      path: typeof options.out === 'string' && options.out !== '-' ? options.out : null,
+      path: outPath,
       format: prm.format,
       resolution: prm.resolution,
       byteOrder: prm.byteOrder,
@@ -532,11 +615,60 @@ export async function generate(options: SynthOptions): Promise<Truth> {
     seconds: Array.from({ length: S }, (_, s) => ({ ts: prm.start + s, packets: truth.secPackets[s] ?? 0, bytes: truth.secBytes[s] ?? 0 })),
     hosts: [],
   };
-  const lister = new HostLister(truth, hosts, spoofKey);
-  const eachHost = (emit: (h: TruthHost) => void): void => lister.forEach(emit);
-  if (truthPath !== null) writeTruthFile(truthPath, result, eachHost);
-  if (options.keepHosts !== false) eachHost((h) => result.hosts.push(h));
+  if (listHosts) {
+    const lister = new HostLister(truth, hosts, spoofKey);
+    const eachHost = (emit: (h: TruthHost) => void): void => lister.forEach(emit);
+    if (truthPath !== null) writeTruthFile(truthPath, result, eachHost);
+    if (options.keepHosts !== false) eachHost((h) => result.hosts.push(h));
+  }
   return result;
+}
+
+function sum(xs: Float64Array): number {
+  let t = 0;
+  for (const x of xs) t += x;
+  return t;
+}
+
+/** The hosts an anomaly names (not its defaults). */
+function namedHosts(a: AnomalySpec): string[] {
+  switch (a.kind) {
+    case 'burst':
+      return [a.host];
+    case 'new-host':
+      return a.host === undefined ? [] : [a.host];
+    case 'port-scan':
+      return [a.src, a.dst];
+    case 'sweep':
+      return [a.src];
+    case 'syn-flood':
+      return [a.dst];
+    default:
+      return [];
+  }
+}
+
+/** True when two paths name the same file (symbolic links, "./x" and hard links included). */
+function samePath(a: string, b: string): boolean {
+  const canonical = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      try {
+        return join(realpathSync(dirname(p)), basename(p));
+      } catch {
+        return resolve(p);
+      }
+    }
+  };
+  if (canonical(a) === canonical(b)) return true;
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.isFile() && x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** A spec as text with its keys in a fixed order (two equal specs give equal text). */

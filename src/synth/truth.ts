@@ -101,9 +101,12 @@ export class TruthCounter {
   readonly txB: Float64Array;
   readonly rxP: Float64Array;
   readonly rxB: Float64Array;
-  /** Wire sizes of the packets from spoofed sources, in emission order, per family. */
-  spoof4: Uint16Array;
-  spoof6: Uint16Array;
+  /**
+   * Wire sizes of the packets from spoofed sources, in emission order, per family, for
+   * listing them as hosts; capacity 0 when they are not listed (nothing is kept).
+   */
+  readonly spoof4: Uint16Array;
+  readonly spoof6: Uint16Array;
   n4 = 0;
   n6 = 0;
   /** Subjects: hosts whose per-second traffic anomalies are measured against. */
@@ -173,9 +176,9 @@ export class TruthCounter {
       const j = this.subjectOf[src] ?? -1;
       if (j >= 0) this.subject(j, s, wire);
     } else if (src === SPOOFED_V4) {
-      this.spoof4[this.n4++] = wire;
+      if (this.n4 < this.spoof4.length) this.spoof4[this.n4++] = wire;
     } else if (src === SPOOFED_V6) {
-      this.spoof6[this.n6++] = wire;
+      if (this.n6 < this.spoof6.length) this.spoof6[this.n6++] = wire;
     }
     if (dst >= 0) {
       this.rxP[dst] = (this.rxP[dst] ?? 0) + 1;

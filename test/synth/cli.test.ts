@@ -3,7 +3,7 @@
 // with exit status 2 for bad arguments.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,7 +17,8 @@ const dir = mkdtempSync(join(tmpdir(), 'netpulse-synth-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[]): { status: number | null; stdout: Buffer; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, 'synth', ...args], { cwd: dir, maxBuffer: 1 << 28 });
+  // The timeout bounds a regression that writes a huge capture instead of refusing it.
+  const r = spawnSync(process.execPath, [MAIN, 'synth', ...args], { cwd: dir, maxBuffer: 1 << 28, timeout: 30_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
 }
 
@@ -102,6 +103,21 @@ describe('netpulse synth: determinism and outputs', () => {
     expect(gunzipSync(piped.stdout).equals(readFileSync(join(dir, 'plain.pcapng')))).toBe(true);
   });
 
+  it('numbers take the documented forms everywhere, --start included', () => {
+    expect(run(['forms.pcap', '-n', '1_000', '--seconds', '1e1', '--start', '1e9', '--syn-flood', '1:0:1e2:2']).status).toBe(0);
+    const t = JSON.parse(readFileSync(join(dir, 'forms.truth.json'), 'utf8')) as { params: Record<string, unknown>; seconds: { ts: number }[] };
+    expect(t.params).toMatchObject({ packets: 1000, seconds: 10, start: 1e9 });
+    expect(t.seconds[0]?.ts).toBe(1e9);
+  });
+
+  it('the success line gives a gzip file its size on disk, and the uncompressed size labelled', () => {
+    const r = run(['size.pcap.gz', ...ARGS]);
+    expect(r.status).toBe(0);
+    const t = JSON.parse(readFileSync(join(dir, 'size.truth.json'), 'utf8')) as { file: { bytes: number } };
+    const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
+    expect(r.stderr).toContain(`, ${mb(statSync(join(dir, 'size.pcap.gz')).size)}, ${mb(t.file.bytes)} uncompressed, `);
+  });
+
   it('--no-truth writes no truth file; --truth puts it elsewhere', () => {
     expect(run(['nt.pcap', ...ARGS, '--no-truth']).status).toBe(0);
     expect(existsSync(join(dir, 'nt.truth.json'))).toBe(false);
@@ -119,7 +135,7 @@ describe('netpulse synth --help', () => {
     const options = [...help.matchAll(/^\s+(?:-\w, )?(--[a-z0-9-]+)/gm)].map((m) => m[1] ?? '');
     expect(options).toEqual(expect.arrayContaining(['--packets', '--hosts', '--seconds', '--seed', '--burst', '--new-host', '--port-scan', '--sweep', '--syn-flood', '--silence', '--gzip', '--format']));
     for (const o of options) {
-      if (o === '--help' || o === '--no-truth') continue;
+      if (o === '--help') continue;
       // Each option's help entry (up to the next option) has an "e.g." or is used in an example line.
       const entry = help.slice(help.indexOf(o), help.indexOf('\n  -', help.indexOf(o) + 1));
       expect(entry.includes('e.g.') || new RegExp(`netpulse synth .*${o}\\b`).test(help), o).toBe(true);
@@ -129,7 +145,8 @@ describe('netpulse synth --help', () => {
 });
 
 describe('netpulse synth: bad arguments are one-line errors with exit status 2', () => {
-  const cases: [string, string[], RegExp][] = [
+  // [what, arguments, message, output (default bad.pcap)]
+  const cases: [string, string[], RegExp, string?][] = [
     ['unknown anomaly kind', ['--anomaly', 'meteor:5:1'], /unknown anomaly kind "meteor"/],
     ['anomaly time outside the capture', ['--seconds', '60', '--burst', '60:0:3:5'], /outside the capture/],
     ['anomaly ending after the capture', ['--seconds', '60', '--silence', '55:10'], /after the capture/],
@@ -145,11 +162,30 @@ describe('netpulse synth: bad arguments are one-line errors with exit status 2',
     ['new host already in the pool', ['--new-host', '5:10.0.0.1'], /outside the pool/],
     ['scan across IP versions', ['--port-scan', '5:[2001:db8::1]:0'], /different IP versions/],
     ['bad start time', ['--start', 'yesterday'], /--start/],
+    ['a start date that does not exist', ['--start', '2024-02-30T00:00:00Z'], /--start "2024-02-30T00:00:00Z": not a time/],
+    ['packets in hex', ['-n', '0x10'], /--packets "0x10": not a number/],
     ['more sweep targets than hosts', ['--hosts', '20', '--sweep', '5:0:22:50'], /targets/],
+    ['a number in hex in an anomaly', ['--burst', '3:0:0x10:2'], /FACTOR "0x10"/],
+    // Limits (README): 10^8 packets per anomaly, 2^31 per run, 10^8 spoofed sources in a
+    // truth file. Written to /dev/null: a regression must not fill the disk.
+    ['a SYN flood of 4.3e9 packets', ['-n', '0', '--hosts', '2', '--seconds', '430', '--syn-flood', '0:0:1e7:430', '--no-truth'], /--syn-flood 0: would add 4300000000 packets, more than the 100000000/, '/dev/null'],
+    ['a burst of 1.3e8 packets (48 GB) from 100', ['-n', '100', '--hosts', '2', '--seconds', '2', '--burst', '0:0:1e6:2', '--no-truth'], /--burst 0: would add 133333\d+ packets, more than the 100000000/, '/dev/null'],
+    ['a run of more than 2^31 packets', ['-n', '2147483648', '--syn-flood', '0:0:1:1', '--no-truth'], /would have 2147483649 packets, more than the 2147483648/, '/dev/null'],
+    ['--packets above 2^31', ['-n', '2147483649', '--no-truth'], /--packets 2147483649: must be a whole number from 0 to 2147483648/, '/dev/null'],
+    ['more spoofed sources than a truth file lists', ['-n', '0', '--seconds', '100', '--syn-flood', '0:0:1e6:100', '--syn-flood', '0:1:10:1', '--truth', 'spoofed.json'], /100000010 packets from distinct spoofed sources.*--no-truth/, '/dev/null'],
+    // An anomaly that would add no packets (README: "does not fit").
+    ['a burst of a host with almost no traffic', ['-n', '1000', '--hosts', '70000', '--seconds', '10', '--burst', '2:10.1.0.1:5:3'], /--burst 2: would add no packets: host 10\.1\.0\.1 has about/],
+    ['a SYN flood of half a packet', ['--seconds', '10', '--syn-flood', '1:0:0.5:1'], /--syn-flood 1: would add no packets: 0\.5 packets\/s for 1 s is less than one packet/],
+    ['a new host of a fiftieth of a packet', ['--seconds', '10', '--new-host', '1:192.168.9.9:0.01:2'], /--new-host 1: would add no packets/],
+    ['a SYN flood inside a silence', ['--seconds', '10', '--syn-flood', '3:0:100:2', '--silence', '3:2'], /--syn-flood 3: would add no packets: .*--silence/],
+    ['a port scan inside a silence', ['--seconds', '10', '--port-scan', '3:198.51.100.1:0:10:10', '--silence', '2:3'], /--port-scan 3: would add no packets: .*--silence/],
+    ['two new hosts with one address', ['--seconds', '10', '--new-host', '3:192.168.200.1', '--new-host', '5:192.168.200.1'], /--new-host 5: 192\.168\.200\.1 is already the new host of --new-host 3/],
+    ['the truth file is the capture', ['--truth', 'bad.pcap'], /--truth bad\.pcap: that is the capture file itself/],
+    ['the truth file is the capture, spelt another way', ['--truth', `${dir}/./bad.pcap`], /that is the capture file itself/],
   ];
-  for (const [what, args, message] of cases) {
+  for (const [what, args, message, out] of cases) {
     it(what, () => {
-      const r = run(['bad.pcap', ...args]);
+      const r = run([out ?? 'bad.pcap', ...args]);
       expect(r.status).toBe(2);
       const lines = r.stderr.split('\n').filter((l) => l !== '');
       expect(lines).toHaveLength(1);
@@ -158,6 +194,16 @@ describe('netpulse synth: bad arguments are one-line errors with exit status 2',
       expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
     });
   }
+
+  it('a truth path that is the capture (through a link) leaves an existing capture untouched', () => {
+    expect(run(['keep.pcap', '--packets', '500', '--seconds', '5', '--no-truth']).status).toBe(0);
+    const before = readFileSync(join(dir, 'keep.pcap'));
+    symlinkSync(join(dir, 'keep.pcap'), join(dir, 'link.json'));
+    const r = run(['keep.pcap', '--packets', '900', '--seconds', '5', '--truth', 'link.json']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/that is the capture file itself.*\[ERR_BAD_OPTION\]\n$/);
+    expect(readFileSync(join(dir, 'keep.pcap')).equals(before)).toBe(true);
+  });
 
   it('an unknown option exits with status 2 (commander reports it)', () => {
     expect(run(['bad.pcap', '--meteor']).status).toBe(2);

@@ -3,6 +3,7 @@
 // The labelled anomalies are checked against what tshark sees in their windows.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -115,6 +116,26 @@ describe.skipIf(skip !== null)('generate() agrees with tshark on every kind of f
     compare(t, out);
   });
 
+  it('a default new-host address skips the addresses the anomalies name', async () => {
+    const out = join(dir, 'newhosts.pcap');
+    const t = await generate({
+      out,
+      packets: 3000,
+      hosts: 20,
+      seconds: 10,
+      anomalies: [
+        { kind: 'new-host', at: 3 },
+        { kind: 'new-host', at: 5, host: '192.168.200.1' },
+        { kind: 'port-scan', at: 1, src: '192.168.200.2', dst: '0', ports: 5, pps: 5 },
+      ],
+    });
+    // The spec: 192.168.200.N for the Nth new host, skipping taken addresses (.1 and .2).
+    expect(t.anomalies.filter((a) => a.kind === 'new-host').map((a) => a.hosts[0])).toEqual(['192.168.200.3', '192.168.200.1']);
+    const senders = new Set(tsharkFields(out, ['ip.src']).rows.map(([src = '']) => src));
+    for (const a of ['192.168.200.1', '192.168.200.2', '192.168.200.3']) expect(senders.has(a), a).toBe(true);
+    compare(t, out);
+  });
+
   it('all-IPv6 traffic between two hosts, no VLANs', async () => {
     const out = join(dir, 'v6.pcapng');
     const t = await generate({ out, packets: 800, hosts: 2, seconds: 5, ipv6Share: 1, vlanShare: 0 });
@@ -144,6 +165,25 @@ describe('generate() checks what the library is given, like the command line', (
       await expect(generate({ packets: 100, hosts: 10, seconds: 10, ...opts, out: join(dir, 'never.pcap') })).rejects.toMatchObject({ code: 'ERR_BAD_OPTION' });
     });
   }
+});
+
+describe('generate() memory does not grow with a SYN flood when no truth lists its sources', () => {
+  it('a 10^8-packet flood with truth: false allocates no per-packet memory', async () => {
+    const before = process.memoryUsage().arrayBuffers;
+    let during = 0;
+    // Stop at the first chunk: by then every buffer of the run is allocated.
+    const sink = new Writable({
+      write(_chunk, _enc, cb): void {
+        during = process.memoryUsage().arrayBuffers;
+        cb(new Error('enough'));
+      },
+    });
+    const run = generate({ out: sink, packets: 0, hosts: 2, seconds: 100, truth: false, keepHosts: false, anomalies: [{ kind: 'syn-flood', at: 0, dst: '0', pps: 1e6, seconds: 100 }] });
+    await expect(run).rejects.toMatchObject({ code: 'ERR_OUTPUT' });
+    expect(during).toBeGreaterThan(0);
+    // Two bytes per spoofed source would be 200 MB; the output buffers are a few MB.
+    expect(during - before).toBeLessThan(32e6);
+  });
 });
 
 interface Row {
