@@ -149,11 +149,12 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     }
     stdout.off('error', onOutError);
     const late = result.report.late;
-    if (late > 0 && !o.live && !readerGone) {
-      // Counted as documented, but a sign of files given out of time order: say so.
+    if (late > 0 && !o.live && !readerGone && result.end.error === undefined) {
+      // Counted as documented, but a surprise: time went back in a file, or the files were
+      // given out of time order. (After an error the error line alone is the last word.)
       const allowance = o.common.aggregate.reorderSeconds;
       stderr.write(
-        `netpulse: note: ${late} packet${late === 1 ? ' was' : 's were'} more than ${allowance} s older than the newest one (--reorder) and counted as late in the newest second; if the files are out of time order, give them in order or merge them with mergecap\n`,
+        `netpulse: note: ${late} packet${late === 1 ? ' was' : 's were'} more than ${allowance} s older than the newest one (--reorder) and counted as late in the newest second (time went back in the capture; if files are out of time order, give them in order or merge them with mergecap)\n`,
       );
     }
     const failed = outError as NodeJS.ErrnoException | null;

@@ -48,7 +48,7 @@ describe.skipIf(!corpus)('replay', () => {
     const backward = run(['replay', PINGS, WIKI, '--json']);
     expect(backward.status).toBe(0);
     expect(backward.stderr).toBe(
-      `netpulse: note: ${a.packets} packets were more than 2 s older than the newest one (--reorder) and counted as late in the newest second; if the files are out of time order, give them in order or merge them with mergecap\n`,
+      `netpulse: note: ${a.packets} packets were more than 2 s older than the newest one (--reorder) and counted as late in the newest second (time went back in the capture; if files are out of time order, give them in order or merge them with mergecap)\n`,
     );
     expect(run(['replay', WIKI, PINGS, '--json']).stderr).toBe('');
   });
