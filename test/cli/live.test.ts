@@ -222,49 +222,44 @@ describe.skipIf(problem !== null)(`netpulse live${problem === null ? '' : ` (ski
     expect(metrics).toMatch(/^netpulse_event_loop_lag_seconds [0-9.e-]+$/m);
   });
 
-  it('ends with ERR_DEVICE_DOWN and exit status 5 when the interface goes down, report first', async () => {
+  /** Capture SMALL in a namespace of its own while `change` is done to the interface. */
+  async function deviceChange(change: (ns: VethNs) => void, waitMs: number): Promise<LiveRun> {
     const other = createVethNs();
     try {
-      const run = await live(
+      return await live(
         other,
         ['-i', other.capture, '--json'],
         async () => {
           tcpreplay(other, SMALL, 2000);
-          other.run('ip', ['link', 'set', other.capture, 'down']);
-          await new Promise((r) => setTimeout(r, 1200));
+          change(other);
+          await new Promise((r) => setTimeout(r, waitMs));
         },
         { signal: null },
       );
-      expect(run.signal).toBeNull();
-      expect(run.code).toBe(5);
-      expect(report(run.messages).packets).toBe(179);
-      expect(run.stderr).toMatch(/went down during the capture.*\[ERR_DEVICE_DOWN\]$/m);
     } finally {
       other.destroy();
     }
+  }
+
+  it('ends with ERR_DEVICE_DOWN and exit status 5 when the interface goes down, report first', async () => {
+    const run = await deviceChange((ns) => ns.run('ip', ['link', 'set', ns.capture, 'down']), 1200);
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(5);
+    expect(report(run.messages).packets).toBe(179);
+    expect(run.stderr).toMatch(/went down during the capture.*\[ERR_DEVICE_DOWN\]$/m);
   });
 
   it('ends with ERR_DEVICE_DOWN when the interface is deleted and created again under its name (the socket stays on the old one)', async () => {
-    const other = createVethNs();
-    try {
-      const run = await live(
-        other,
-        ['-i', other.capture, '--json'],
-        async () => {
-          tcpreplay(other, SMALL, 2000);
-          // within one sample of the interface: tcpdump says "The interface disappeared"
-          other.run('sh', ['-c', `ip link del ${other.inject} && ip link add ${other.inject} type veth peer name ${other.capture} && ip link set ${other.inject} up && ip link set ${other.capture} up`]);
-          await new Promise((r) => setTimeout(r, 1500));
-        },
-        { signal: null },
-      );
-      expect(run.signal).toBeNull();
-      expect(run.code, run.stderr).toBe(5);
-      expect(report(run.messages).packets).toBe(179);
-      expect(run.stderr).toMatch(/was deleted and created again during the capture.*\[ERR_DEVICE_DOWN\]$/m);
-    } finally {
-      other.destroy();
-    }
+    // within one sample of the interface: tcpdump says "The interface disappeared"
+    const run = await deviceChange(
+      (ns) =>
+        ns.run('sh', ['-c', `ip link del ${ns.inject} && ip link add ${ns.inject} type veth peer name ${ns.capture} && ip link set ${ns.inject} up && ip link set ${ns.capture} up`]),
+      1500,
+    );
+    expect(run.signal).toBeNull();
+    expect(run.code, run.stderr).toBe(5);
+    expect(report(run.messages).packets).toBe(179);
+    expect(run.stderr).toMatch(/was deleted and created again during the capture.*\[ERR_DEVICE_DOWN\]$/m);
   });
 
   it('ends by itself when the reader of its output goes away (`| head`), as tcpdump does', async () => {

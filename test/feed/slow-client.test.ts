@@ -51,6 +51,22 @@ async function metric(url: string, name: string): Promise<number> {
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A feed client, past its hello, whose socket has stopped reading (resume() it later). */
+async function pausedClient(url: string): Promise<{ client: Awaited<ReturnType<typeof connect>>; sock: Socket }> {
+  let raw: Socket | null = null;
+  const client = await connect(feedUrl(url), {
+    createConnection: (opts) => {
+      raw = tcpConnect(opts as Parameters<typeof tcpConnect>[0]);
+      return raw;
+    },
+  });
+  await client.waitFor((m) => m.type === 'hello');
+  const sock = raw as Socket | null;
+  if (sock === null) throw new Error('no socket');
+  sock.pause();
+  return { client, sock };
+}
+
 describe('slow and stalled clients', () => {
   it('keeps memory bounded for a client that never reads, cuts it off, and others get everything in order', async () => {
     const highWater = 256 * 1024;
@@ -103,17 +119,7 @@ describe('slow and stalled clients', () => {
       fakeView(),
     );
     open.push(sink);
-    let raw: Socket | null = null;
-    const slow = await connect(feedUrl(sink.url), {
-      createConnection: (opts) => {
-        raw = tcpConnect(opts as Parameters<typeof tcpConnect>[0]);
-        return raw;
-      },
-    });
-    await slow.waitFor((m) => m.type === 'hello');
-    const sock = raw as Socket | null;
-    if (sock === null) throw new Error('no socket');
-    sock.pause();
+    const { client: slow, sock } = await pausedClient(sink.url);
     const dead = await stalledPeer(sink.url);
 
     const big = summary(T0, 2000);
@@ -145,17 +151,7 @@ describe('slow and stalled clients', () => {
   it('skips a client that paused to the newest summary with a lagged notice, and still delivers every alert', async () => {
     const sink = await startFeed(feedConfig({ port: 0, highWaterBytes: 64 * 1024, maxLagMs: 30_000 }), fakeView());
     open.push(sink);
-    let raw: Socket | null = null;
-    const slow = await connect(feedUrl(sink.url), {
-      createConnection: (opts) => {
-        raw = tcpConnect(opts as Parameters<typeof tcpConnect>[0]);
-        return raw;
-      },
-    });
-    await slow.waitFor((m) => m.type === 'hello');
-    const sock = raw as Socket | null;
-    if (sock === null) throw new Error('no socket');
-    sock.pause();
+    const { client: slow, sock } = await pausedClient(sink.url);
 
     const big = summary(T0, 2000);
     let n = 0;
