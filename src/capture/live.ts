@@ -366,7 +366,7 @@ export class LiveSource implements PacketSource {
     const index = this.trustSysfs ? this.os.fs.sysfsFile(name, 'ifindex') : null;
     if (
       (this.ifindex !== null && index !== null && index.trim() !== this.ifindex) ||
-      (last !== null && (now.rxPackets < last.rxPackets || now.txPackets < last.txPackets))
+      (last !== null && (wentBack(last.rxPackets, now.rxPackets) || wentBack(last.txPackets, now.txPackets)))
     ) {
       this.finish('error', deviceDown(name, 'was deleted and created again'));
       return;
@@ -470,6 +470,11 @@ export function openError(e: unknown, device: string, filter: string): CaptureEr
     return new CaptureError('ERR_DEVICE_DOWN', `the interface is down (${msg}): bring it up (ip link set ${device} up) or pick another with -i`, detail);
   }
   return new CaptureError('ERR_CAPTURE_FAILED', `libpcap could not open the interface: ${msg}`, detail);
+}
+
+/** A counter that went back: not a 32-bit wrap (some drivers' counters wrap at 2^32). */
+function wentBack(before: number, after: number): boolean {
+  return after < before && before < 2 ** 32 - 2 ** 30;
 }
 
 function badFilter(e: unknown, device: string, filter: string): CaptureError {

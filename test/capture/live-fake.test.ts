@@ -333,6 +333,16 @@ describe('LiveSource with a fake cap', () => {
     await new Promise((r) => setTimeout(r, 30));
     w2.counters.rx = 3;
     expect((await db).error?.code).toBe('ERR_DEVICE_DOWN');
+    // a 32-bit counter that wraps (some drivers) is not a new interface
+    const w3 = fakeWorld();
+    w3.counters.rx = 2 ** 32 - 10;
+    const c = new LiveSource({ device: 'eth9', monitorMs: 10 }, w3.os);
+    const dc = c.start(() => undefined);
+    await new Promise((r) => setTimeout(r, 30));
+    w3.counters.rx = 5;
+    await new Promise((r) => setTimeout(r, 40));
+    c.stop();
+    expect(await dc).toEqual({ reason: 'stopped' });
   });
 
   it('says a filter libpcap rejects in any words is the filter (the interface opens without it)', () => {
