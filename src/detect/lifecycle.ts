@@ -130,7 +130,9 @@ export class AlertGate {
   /** End of a second: resolve the roll-up once nothing has been denied for a whole period. */
   step(ts: number, out: Alert[], force = false): void {
     const r = this.rollup;
-    if (r === null || (!force && ts - r.lastDenied < this.rateLimit.per)) return;
+    if (r === null) return;
+    const cut = ts - r.lastDenied < this.rateLimit.per;
+    if (cut && !force) return;
     this.rollup = null;
     out.push(
       this.make(ts, 'resolved', {
@@ -143,7 +145,8 @@ export class AlertGate {
         value: r.count,
         threshold: this.rateLimit.max,
         baseline: null,
-        message: `${r.count} alerts suppressed by the rate limit (${this.rateLimit.max} per ${this.rateLimit.per} s)`,
+        // cut short by the end of input, as every condition still raised then says
+        message: `${r.count} alerts suppressed by the rate limit (${this.rateLimit.max} per ${this.rateLimit.per} s)${cut ? ' (end of input)' : ''}`,
         since: r.since,
       }),
     );

@@ -154,6 +154,23 @@ describe('lifecycle', () => {
     expect(end.every((a) => a.state === 'resolved' && a.message.includes('end of input'))).toBe(true);
   });
 
+  it('says "(end of input)" when the end of input cuts a held-back period short, as conditions do', () => {
+    const gate = new AlertGate(new CidrSet([], 't'), { max: 1, per: 3600 });
+    const t = new Tracker('test', cfg(), gate, 1000);
+    const out: Alert[] = [];
+    for (const h of ['10.1.0.1', '10.1.0.2', '10.1.0.3']) t.anomalous(0, 'Test_Note', h, 'x', { value: 1, threshold: 0, baseline: null, message: h });
+    t.step(0, out);
+    gate.step(0, out);
+    t.finish(5, out);
+    gate.step(5, out, true);
+    const rollups = out.filter((a) => a.detector === 'rate-limit');
+    expect(rollups.map((a) => [a.state, a.value, a.ts])).toEqual([
+      ['raised', 1, 0],
+      ['resolved', 2, 5],
+    ]);
+    expect(rollups[1]?.message).toBe('2 alerts suppressed by the rate limit (1 per 3600 s) (end of input)');
+  });
+
   it('bounds the conditions it tracks and counts the rest', () => {
     const gate = new AlertGate(new CidrSet([], 't'), { max: 1000, per: 60 });
     const t = new Tracker('test', cfg(), gate, 5);
