@@ -3,7 +3,7 @@
 // serialised once and handed to every sink. The CLI turns options into a call to this.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { PacketSource, SourceEnd, FrameHandler, Frame } from './capture/frame.js';
+import type { PacketSource, SourceEnd, FrameHandler, Frame, Pressure } from './capture/frame.js';
 import { Aggregator, type AggregatorOptions } from './aggregate/aggregator.js';
 import type { Gap, Report, SecondHosts, SecondSummary } from './aggregate/summary.js';
 import { decodeFrame } from './decode/decoder.js';
@@ -54,6 +54,8 @@ export interface RunResult {
 }
 
 const MAX_KEPT_ALERTS = 10_000;
+/** Messages published before a source that can pause gives the event loop a turn. */
+const MESSAGES_PER_TURN = 65_536;
 const LAG_RESOLUTION_MS = 10;
 
 /** A running analysis; sinks may be attached before run() (the feed needs the view first). */
@@ -66,6 +68,10 @@ export class Analysis implements AnalyzerView {
   private readonly alerts: Alert[] = [];
   private lastStats: StatsMessage | null = null;
   private readonly lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  /** Set while an output is behind, or many messages went out without a turn of the event
+   *  loop: sources that can pause stop at the next frame (see PacketSource.setBackpressure). */
+  private readonly pressure: Pressure = { held: false };
+  private sinceTurn = 0;
   /** Threaded detection: summaries and gaps wait here, in order, for their alerts. */
   private held: Promise<void> = Promise.resolve();
 
@@ -94,6 +100,23 @@ export class Analysis implements AnalyzerView {
   private publish(m: Message): void {
     const json = serialize(m);
     for (const s of this.sinks) s.publish(m, json);
+    if (this.pressure.held) return;
+    if (++this.sinceTurn >= MESSAGES_PER_TURN) this.pressure.held = true;
+    else for (const s of this.sinks) if (s.backlog?.() != null) this.pressure.held = true;
+  }
+
+  /** What a held-back source awaits: the first output to catch up, else one turn of the event
+   *  loop (so Ctrl-C is heard while a sparse capture makes zero rows); null when not held. */
+  private caughtUp(): Promise<void> | null {
+    if (!this.pressure.held) return null;
+    let behind: Promise<void> | null = null;
+    for (const s of this.sinks) behind ??= s.backlog?.() ?? null;
+    // a timer, not setImmediate: the loop then passes its poll phase, where signals arrive
+    const p = behind ?? new Promise<void>((resolve) => setTimeout(resolve, 0));
+    return p.then(() => {
+      this.pressure.held = false;
+      this.sinceTurn = 0;
+    });
   }
 
   private onSummary(s: SecondSummary, hosts: SecondHosts): void {
@@ -208,13 +231,7 @@ export class Analysis implements AnalyzerView {
       );
     }
     // Outputs that fall behind (stdout into a slow pipe) hold back sources that can wait.
-    this.source.setBackpressure?.(() => {
-      for (const s of this.sinks) {
-        const b = s.backlog?.();
-        if (b != null) return b;
-      }
-      return null;
-    });
+    this.source.setBackpressure?.(() => this.caughtUp(), this.pressure);
     let end: SourceEnd;
     try {
       end = await this.source.start(onFrame);

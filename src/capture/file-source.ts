@@ -10,7 +10,7 @@ import * as zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { AnalyzerError, CaptureFormatError, isAnalyzerError } from '../errors.js';
 import { ByteQueue, STEP } from './byte-queue.js';
-import { createFrame, emptySourceStats, type Frame, type FrameHandler, type PacketSource, type SourceEnd, type SourceStats } from './frame.js';
+import { createFrame, emptySourceStats, type Frame, type FrameHandler, type PacketSource, type Pressure, type SourceEnd, type SourceStats } from './frame.js';
 import { PcapParser, isPcapMagic } from './pcap.js';
 import { MAX_BLOCK_BYTES, PCAPNG_SHB, PcapngParser } from './pcapng.js';
 import { addCount, type RecordParser } from './record-parser.js';
@@ -211,6 +211,9 @@ export class FileSource implements PacketSource {
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private backpressure: (() => Promise<void> | null) | null = null;
+  private pressure: Pressure = { held: false };
+  /** parseAvailable stopped for backpressure with records still in the buffer. */
+  private midChunk = false;
   private packets = 0;
   /** Input bytes of the files before the current one. */
   private bytesDone = 0;
@@ -232,8 +235,9 @@ export class FileSource implements PacketSource {
     this.description = `file ${opts.files.join(' ')}`;
   }
 
-  setBackpressure(wait: () => Promise<void> | null): void {
+  setBackpressure(wait: () => Promise<void> | null, pressure: Pressure): void {
     this.backpressure = wait;
+    this.pressure = pressure;
   }
 
   /** Waits while an output is behind (a slow reader of stdout); stop() ends the wait. */
@@ -366,21 +370,31 @@ export class FileSource implements PacketSource {
       if (this.stopped) return;
       await this.heldBack();
       if (this.stopped) return;
+      if (this.midChunk) {
+        this.midChunk = false;
+        continue;
+      }
       if (!(await input.fill(q, q.need - q.available))) break;
     }
     parser.finish(q);
     this.finishParser();
   }
 
-  /** The full-speed loop: every record already in the buffer, no awaits. */
+  /** The full-speed loop: every record already in the buffer, no awaits (until the
+   *  pipeline's outputs hold it back: a sparse capture makes many zero rows per record). */
   private parseAvailable(parser: RecordParser, q: ByteQueue, onFrame: FrameHandler): void {
     const frame = this.frame;
+    const pressure = this.pressure;
     for (;;) {
       const s = parser.next(q, frame);
       if (s === STEP.frame) {
         this.packets++;
         onFrame(frame);
         if (this.stopped) return;
+        if (pressure.held) {
+          this.midChunk = true;
+          return;
+        }
       } else if (s === STEP.needMore) {
         return;
       }

@@ -25,6 +25,11 @@ export interface Frame {
 
 export type FrameHandler = (f: Frame) => void;
 
+/** Set by the pipeline while its outputs want the source to pause (see setBackpressure). */
+export interface Pressure {
+  held: boolean;
+}
+
 export function createFrame(): Frame {
   return { tsMicros: 0, caplen: 0, wirelen: 0, linktype: 0, bytes: new Uint8Array(0), offset: 0, iface: 0, cut: false };
 }
@@ -68,9 +73,13 @@ export interface PacketSource {
   start(onFrame: FrameHandler): Promise<SourceEnd>;
   stop(): void;
   stats(): SourceStats;
-  /** Sources that can pause (files, stdin) call `wait` between chunks and await what it
-   *  returns, if anything: the outputs' backpressure. Live capture cannot pause. */
-  setBackpressure?(wait: () => Promise<void> | null): void;
+  /**
+   * Sources that can pause (files, stdin) stop handing out frames as soon as `pressure.held`
+   * is set (checked per frame: one field load), then await what `wait` returns before going
+   * on: the outputs' backpressure, and turns for the event loop (signals) when one chunk of
+   * input makes many messages. Live capture cannot pause.
+   */
+  setBackpressure?(wait: () => Promise<void> | null, pressure: Pressure): void;
 }
 
 export function emptySourceStats(): SourceStats {

@@ -109,7 +109,8 @@ export function readConfigFile(path: string): unknown {
     throw new AnalyzerError('ERR_CONFIG', `the config file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; is it the right file?`, { subject: path });
   }
   try {
-    return JSON.parse(text) as unknown;
+    // a byte-order mark (Windows editors write one) is not JSON but means nothing: skip it
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as unknown;
   } catch (e) {
     throw new ConfigError(`not valid JSON (${e instanceof Error ? e.message : String(e)}); fix the config file`, { subject: path });
   }

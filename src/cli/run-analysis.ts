@@ -31,6 +31,14 @@ export interface RunCommandOptions {
   readonly stderr?: NodeJS.WriteStream;
 }
 
+/** After Ctrl-C or SIGTERM, the longest wait for outputs to take what is left. */
+const AFTER_SIGNAL_MS = 5000;
+
+function within(p: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}
+
 export async function runCommand(o: RunCommandOptions): Promise<number> {
   const stdout = o.stdout ?? process.stdout;
   const stderr = o.stderr ?? process.stderr;
@@ -45,7 +53,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   // capture on forever; alert files, webhooks and the feed are still served otherwise). Any
   // other write error (a full disk) makes the output incomplete: not a success.
   let outError: NodeJS.ErrnoException | null = null;
-  const stdoutOnly = (o.sinks ?? []).length === 0 && o.startFeed === undefined;
+  const stdoutOnly = (o.sinks ?? []).every((s) => s.auxiliary === true) && o.startFeed === undefined;
   let readerGone = false;
   const onOutError = (e: NodeJS.ErrnoException): void => {
     if (e.code === 'EPIPE') {
@@ -136,16 +144,22 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
       });
     }
     phase = 'close';
-    await Promise.all([...sinks, ...(feed ? [feed] : [])].map((s) => s.close().catch(() => undefined)));
+    // Asked to stop, a run does not wait long for a reader that stopped reading (one SIGTERM
+    // from a supervisor must end it): what is not taken within AFTER_SIGNAL_MS is given up.
+    const deadline = Date.now() + AFTER_SIGNAL_MS;
+    const bounded = (p: Promise<unknown>): Promise<unknown> => (signal === null ? p : within(p, Math.max(0, deadline - Date.now())));
+    await bounded(Promise.all([...sinks, ...(feed ? [feed] : [])].map((s) => s.close().catch(() => undefined))));
     if (outError === null) {
       // everything written so far has left the process, or failed
-      await new Promise<void>((resolve) => {
-        // the callback comes once what was queued before it is written, or failed
-        stdout.write('', (e?: Error | null) => {
-          if (e) onOutError(e as NodeJS.ErrnoException);
-          resolve();
-        });
-      });
+      await bounded(
+        new Promise<void>((resolve) => {
+          // the callback comes once what was queued before it is written, or failed
+          stdout.write('', (e?: Error | null) => {
+            if (e) onOutError(e as NodeJS.ErrnoException);
+            resolve();
+          });
+        }),
+      );
     }
     stdout.off('error', onOutError);
     const late = result.report.late;

@@ -37,6 +37,8 @@ export function formatAlertLine(a: Alert, color: boolean): string {
 }
 
 export class ConsoleAlertSink implements Sink {
+  /** Lines on stderr: a run whose stdout reader went away need not go on for them. */
+  readonly auxiliary = true;
   private readonly color: boolean;
 
   constructor(

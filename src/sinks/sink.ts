@@ -6,6 +6,9 @@ import type { Message } from '../schema.js';
 export interface Sink {
   /** Must not block: a slow consumer buffers boundedly or drops, and counts it. */
   publish(msg: Message, json: string): void;
+  /** True for an output that does not keep a run going once stdout's reader is gone (the
+   *  console's alert lines on stderr); alert files, webhooks and the feed do. */
+  readonly auxiliary?: boolean;
   /** Flush and release; resolves when everything accepted has been written or given up. */
   close(): Promise<void>;
   /**

@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -172,6 +172,52 @@ describe.skipIf(!corpus)('replay', () => {
       server.close();
     }
   });
+
+  it('ends a paced replay without --json when the reader goes away, though alerts still go to stderr', () => {
+    // before: the console's alert lines kept the run going for the whole 5 s of the demo
+    const demo = join(process.cwd(), 'pcaps', 'demo.pcapng');
+    const t0 = Date.now();
+    const r = spawnSync('bash', ['-c', `node ${CLI} replay ${demo} --speed 30 2>/dev/null | head -2 > /dev/null; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('status 0');
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('reads a config file that starts with a byte-order mark (as Windows editors write)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-bom-'));
+    try {
+      const cfg = join(dir, 'netpulse.json');
+      const settings = '{"threshold": {"host": {"txBytes": 10}}}';
+      writeFileSync(cfg, `\ufeff${settings}`);
+      const r = run(['replay', PINGS, '--json', '--config', cfg]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      // the settings took effect: the same as without the mark
+      writeFileSync(cfg, settings);
+      expect(r.stdout).toBe(run(['replay', PINGS, '--json', '--config', cfg]).stdout);
+      expect(ndjson(r.stdout).some((m) => m.type === 'alert' && m.detector === 'threshold')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends within seconds of SIGTERM though the reader of its output stopped reading', async () => {
+    // before: the final flush waited for the reader; one SIGTERM from a supervisor never ended it
+    const demo = join(process.cwd(), 'pcaps', 'demo.pcapng');
+    const child = spawn(process.execPath, [CLI, 'replay', demo, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pause(); // the pipe fills and stays full
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const ended = new Promise<[number | null, string | null]>((r) => child.on('close', (code, sig) => r([code, sig])));
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.stdout.resume(), 15_000); // let the old code end, late
+    const [code, sig] = await ended;
+    clearTimeout(timer);
+    expect([code, sig]).toEqual([130, null]);
+    expect(err).toContain('interrupted by SIGTERM');
+    expect(Date.now() - t0).toBeLessThan(9000);
+  }, 30_000);
 
   it('stops quietly when the reader of its output goes away (| head)', () => {
     const r = spawnSync('bash', ['-c', `node ${CLI} replay ${WIKI} ${WIKI} ${WIKI} --json --speed max | head -c 100 > /dev/null; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });

@@ -15,8 +15,8 @@ import { NdjsonSink } from '../../src/sinks/ndjson.js';
 const dir = mkdtempSync(join(tmpdir(), 'netpulse-backpressure-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A classic pcap (libpcap's format, little-endian, µs) of `n` 60-byte UDP frames one second apart. */
-function sparsePcap(n: number): string {
+/** A classic pcap (libpcap's format, little-endian, µs) of `n` 60-byte UDP frames `step` seconds apart. */
+function sparsePcap(n: number, step = 1): string {
   const rec = 16 + 60;
   const b = Buffer.alloc(24 + n * rec);
   b.writeUInt32LE(0xa1b2c3d4, 0);
@@ -26,7 +26,7 @@ function sparsePcap(n: number): string {
   b.writeUInt32LE(1, 20); // Ethernet
   for (let i = 0; i < n; i++) {
     const o = 24 + i * rec;
-    b.writeUInt32LE(1_700_000_000 + i, o);
+    b.writeUInt32LE(1_700_000_000 + i * step, o);
     b.writeUInt32LE(60, o + 8);
     b.writeUInt32LE(60, o + 12);
     const f = o + 16;
@@ -41,7 +41,7 @@ function sparsePcap(n: number): string {
     b.writeUInt16BE(53, f + 36);
     b.writeUInt16BE(26, f + 38);
   }
-  const path = join(dir, `sparse-${n}.pcap`);
+  const path = join(dir, `sparse-${n}-${step}.pcap`);
   writeFileSync(path, b);
   return path;
 }
@@ -85,6 +85,44 @@ describe('NDJSON backpressure', () => {
     expect(r.report.packets).toBe(n);
     // one summary per second, then the report: nothing was dropped while waiting
     expect(out.lines).toBe(n + 1);
+  });
+
+  it('holds back within a chunk: records 60 s apart make 60 rows each (zero rows up to --max-gap)', async () => {
+    const n = 2000; // one 152 KB chunk, 120,000 lines
+    const file = sparsePcap(n, 60);
+    const out = new SlowWriter();
+    const source = new FileSource({ files: [file] });
+    const sink = new NdjsonSink(out, ['summary', 'gap', 'report'], false);
+    const aggregate = { maxHosts: 1000, topHosts: 10, maxGapSeconds: 60, reorderSeconds: 2 };
+    const run = runAnalysis(source, { aggregate, reportHosts: 100, statsIntervalMs: 0 }, [sink]);
+    await new Promise((r) => setTimeout(r, 300));
+    // stopped a few records after the writer fell behind, not at the end of the chunk
+    expect(source.stats().packets).toBeLessThan(20);
+    out.resume();
+    const r = await run;
+    await sink.close();
+    expect(r.report.packets).toBe(n);
+    expect(out.lines).toBe((n - 1) * 60 + 1 + 1);
+  });
+
+  it('gives the event loop a turn while one chunk makes many messages (Ctrl-C is heard)', async () => {
+    const n = 2000;
+    const file = sparsePcap(n, 60);
+    const source = new FileSource({ files: [file], chunkBytes: 1 << 20 }); // one chunk: no await between records
+    // Ctrl-C as soon as the first second is out: it must be heard before the chunk's end
+    let asked = false;
+    const sink = {
+      publish: (): void => {
+        if (!asked) setTimeout(() => source.stop(), 0);
+        asked = true;
+      },
+      close: async (): Promise<void> => undefined,
+    };
+    const aggregate = { maxHosts: 1000, topHosts: 10, maxGapSeconds: 60, reorderSeconds: 2 };
+    const run = runAnalysis(source, { aggregate, reportHosts: 100, statsIntervalMs: 0 }, [sink]);
+    const r = await run;
+    expect(r.end.reason).toBe('stopped');
+    expect(r.report.packets).toBeLessThan(n);
   });
 
   it('says when it is behind, and that it caught up', async () => {
