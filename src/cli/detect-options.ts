@@ -40,7 +40,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 export function addDetectOptions(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'JSON file of detector and alert settings (README "Detectors and alerts")')
-    .option('--detectors <list>', `run only these detectors, comma-separated, or "none" (${DETECTOR_NAMES.join(', ')})`)
+    .option('--detectors <list>', `run only these detectors, comma-separated, "none" or "all" (${DETECTOR_NAMES.join(', ')})`)
     .option(
       '--threshold <spec>',
       'a limit per second, repeatable: bytes=1MB/s, packets=50k/s (all traffic); rx-bytes=, tx-bytes=, rx-packets=, tx-packets=, host-bytes=, host-packets= (every host); METRIC@HOST-OR-CIDR=VALUE for some hosts; VALUE "off" removes a limit',

@@ -23,7 +23,7 @@ export function addFeedOptions(cmd: Command): Command {
         (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
       ),
     )
-    .addOption(new Option('--feed-history <seconds>', 'summaries kept for a new client\'s snapshot').default(String(FEED_DEFAULTS.history)))
+    .addOption(new Option('--feed-history <n>', 'summaries kept for a new client\'s snapshot').default(String(FEED_DEFAULTS.history)))
     .addOption(new Option('--metrics-hosts <k>', 'hosts given their own series in /metrics').default(String(FEED_DEFAULTS.metricsHosts)))
     .addOption(new Option('--max-clients <n>', 'WebSocket clients served at once').default(String(FEED_DEFAULTS.maxClients)));
 }
