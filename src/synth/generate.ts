@@ -221,7 +221,7 @@ export async function generate(options: SynthOptions): Promise<Truth> {
   const extIndex = new Map<string, number>();
   const idOf = (r: HostRef): number => {
     if (r.kind === 'pool') return r.index;
-    const key = r.host.family === 6 ? r.host.v6.join(',') : String(r.host.v4);
+    const key = hostKey(r.host);
     let k = extIndex.get(key);
     if (k === undefined) {
       k = externals.length;
@@ -244,12 +244,11 @@ export async function generate(options: SynthOptions): Promise<Truth> {
 
   // Default new-host addresses (192.168.200.N for the Nth new host) skip every address
   // an anomaly names, and each other.
-  const keyOf = (h: ExternalHost): string => (h.family === 6 ? h.v6.join(',') : String(h.v4));
   const taken = new Set<string>();
   for (const a of prm.anomalies) {
     for (const text of namedHosts(a)) {
       const h = ref(text, tag(a));
-      if (h.kind === 'external') taken.add(keyOf(h.host));
+      if (h.kind === 'external') taken.add(hostKey(h.host));
     }
   }
   const defaultNewHost = (a: AnomalySpec, n: number): string => {
@@ -287,9 +286,9 @@ export async function generate(options: SynthOptions): Promise<Truth> {
         const text = a.host ?? defaultNewHost(a, newHostNo);
         const h = ref(text, tag(a));
         if (h.kind === 'pool') throw bad(`${tag(a)}: ${text} already talks in the normal traffic; a new host needs an address outside the pool`);
-        const first = newHostOf.get(keyOf(h.host));
+        const first = newHostOf.get(hostKey(h.host));
         if (first !== undefined) throw bad(`${tag(a)}: ${text} is already the new host of ${first}; a host is new only once, so give each --new-host its own address`);
-        newHostOf.set(keyOf(h.host), tag(a));
+        newHostOf.set(hostKey(h.host), tag(a));
         poolOfFamily(h.host.family, tag(a));
         const secs = a.seconds ?? S - a.at;
         const [from, to] = window(a, secs);
@@ -622,6 +621,11 @@ export async function generate(options: SynthOptions): Promise<Truth> {
     if (options.keepHosts !== false) eachHost((h) => result.hosts.push(h));
   }
   return result;
+}
+
+/** An external host's identity (equal addresses, however written, give equal keys). */
+function hostKey(h: ExternalHost): string {
+  return h.family === 6 ? h.v6.join(',') : String(h.v4);
 }
 
 function sum(xs: Float64Array): number {
