@@ -12,9 +12,9 @@ function dispatchFamily(family: number, b: Uint8Array, off: number, end: number,
     case 2:
       decodeIpv4(b, off, end, out);
       return;
-    case 10: // Linux
-    case 23: // Windows
-    case 24: // NetBSD, OpenBSD, BSD/OS
+    // (tcpdump.org LINKTYPE_NULL; 23 is IPX there, and 10 is no value of it: tshark reads
+    // neither as IPv6)
+    case 24: // NetBSD, OpenBSD, BSD/OS, Npcap
     case 28: // FreeBSD, DragonFly
     case 30: // macOS
       decodeIpv6(b, off, end, out);

@@ -38,24 +38,27 @@ export function decodePpp(b: Uint8Array, off: number, end: number, out: DecodedP
     return;
   }
   out.layers |= LAYER.ppp;
-  let proto: number;
-  if (u8(b, p) & 1) {
-    proto = u8(b, p); // compressed one-byte protocol field
-    p += 1;
-  } else {
-    if (end - p < 2) {
-      weird(out, ANOMALY.truncated_ppp_header);
-      out.nonIp = NONIP.other;
-      return;
-    }
-    proto = u16be(b, p);
-    p += 2;
-  }
-  dispatchPppProtocol(proto, b, p, end, out);
+  decodePppProtocol(b, p, end, out);
 }
 
+/** The PPP protocol field at p, one byte when compressed (RFC 1661 6.5: odd first byte), then what it names. */
+function decodePppProtocol(b: Uint8Array, p: number, end: number, out: DecodedPacket): void {
+  if (end - p < 1 || ((u8(b, p) & 1) === 0 && end - p < 2)) {
+    weird(out, ANOMALY.truncated_ppp_header);
+    out.nonIp = NONIP.other;
+    return;
+  }
+  if (u8(b, p) & 1) dispatchPppProtocol(u8(b, p), b, p + 1, end, out);
+  else dispatchPppProtocol(u16be(b, p), b, p + 2, end, out);
+}
+
+/**
+ * PPPoE session (RFC 2516 4): the length covers the PPP protocol field and what follows
+ * (the rest of the frame is padding). The protocol field may be compressed to one byte
+ * (RFC 2516 7: Protocol-Field-Compression is NOT RECOMMENDED, but allowed), as tshark reads it.
+ */
 export function decodePppoeSession(b: Uint8Array, off: number, end: number, out: DecodedPacket): void {
-  if (end - off < 8) {
+  if (end - off < 6) {
     weird(out, ANOMALY.truncated_pppoe_header);
     out.nonIp = NONIP.other;
     return;
@@ -65,11 +68,14 @@ export function decodePppoeSession(b: Uint8Array, off: number, end: number, out:
   if (pend > end) {
     weird(out, ANOMALY.truncated_pppoe_payload);
     pend = end;
-  } else if (pend < off + 8) pend = end;
-  dispatchPppProtocol(u16be(b, off + 6), b, off + 8, pend, out);
+  }
+  // A length too short for the protocol field ends the payload inside it, as tshark reads it.
+  decodePppProtocol(b, off + 6, pend, out);
 }
 
-/** Cisco HDLC: address, control, EtherType. */
+const CHDLC_SLARP = 0x8035;
+
+/** Cisco HDLC: address, control, EtherType (but SLARP). */
 export function decodeChdlc(b: Uint8Array, off: number, end: number, out: DecodedPacket): void {
   if (end - off < 4) {
     weird(out, ANOMALY.truncated_link_header);
@@ -77,5 +83,8 @@ export function decodeChdlc(b: Uint8Array, off: number, end: number, out: Decode
     return;
   }
   out.layers |= LAYER.link;
-  dispatchEthertype(u16be(b, off + 2), b, off + 4, end, out);
+  const type = u16be(b, off + 2);
+  // 0x8035 is SLARP here (Cisco's serial-line address resolution and keepalives), not RARP
+  if (type === CHDLC_SLARP) out.nonIp = NONIP.other;
+  else dispatchEthertype(type, b, off + 4, end, out);
 }

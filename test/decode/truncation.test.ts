@@ -148,7 +148,12 @@ describe('datagrams whose declared length ends inside the upper-layer header', (
       };
       if (ip.version === 4) put16(ip.at + 2, end - ip.at);
       else put16(ip.at + 4, end - ip.at - 40);
-      if (f.expect.layers.includes('pppoe')) put16(ip.at - 4, end - (ip.at - 8) - 6); // RFC 2516 4
+      if (f.expect.layers.includes('pppoe')) {
+        // RFC 2516 4: version/type 0x11 and code 0 start the session header, before a 2-byte PPP
+        // protocol field or (RFC 1661 6.5) a compressed 1-byte one
+        const at = b[ip.at - 8] === 0x11 && b[ip.at - 7] === 0x00 ? ip.at - 8 : ip.at - 7;
+        put16(at + 4, end - at - 6);
+      }
       if (f.linktype === 239) put16Le(cut, ip.at - 4, end - (ip.at - 4)); // the NFULA_PAYLOAD TLV
       decodeFrame(frameOver(f.linktype, cut, 0, end, end), out);
       const r = reading(out, 0);

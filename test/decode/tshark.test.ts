@@ -98,6 +98,11 @@ function tsharkReading(r: Row): Record<string, unknown> {
   if (r['mpls.label'].length > 0) o.mpls = r['mpls.label'].length;
   if (protos.includes('arp')) o.arp = true;
   if (at < 0) return o;
+  // hosts only when tshark shows both addresses of that header, as the ground truth counts them
+  // (../shared/pcaps/SOURCES.md; tshark shows ip.src without ip.dst for an IPv4 header cut
+  // inside the options it must walk to find the destination)
+  const [srcField, dstField]: Field[] = protos[at] === 'ip' ? ['ip.src', 'ip.dst'] : ['ipv6.src', 'ipv6.dst'];
+  if (r[srcField][0] === undefined || r[dstField][0] === undefined) return o;
   let proto: number;
   if (protos[at] === 'ip') {
     proto = Number(r['ip.proto'][0]);
