@@ -1,8 +1,9 @@
-// IEEE 802.11 data frames carrying LLC/SNAP, behind radiotap or PPI headers or bare.
+// IEEE 802.11 data frames carrying LLC/SNAP (or A-MSDUs of them), behind radiotap or PPI
+// headers or bare.
 // Management, control, protected and null-data frames carry no IP we can read.
 
 import { weird } from './anomaly.js';
-import { u16le, u32le, u8 } from './bytes.js';
+import { u16be, u16le, u32le, u8 } from './bytes.js';
 import { dispatchLinktype } from './dispatch.js';
 import { decodeLlc } from './ethernet.js';
 import { ANOMALY, LAYER, NONIP, type DecodedPacket } from './packet.js';
@@ -30,7 +31,9 @@ function decodeDataFrame(b: Uint8Array, off: number, end: number, out: DecodedPa
   }
   let hdr = 24;
   if ((fc1 & 3) === 3) hdr += 6; // four addresses (WDS)
-  if ((subtype & 8) !== 0) {
+  const qos = (subtype & 8) !== 0;
+  const qosAt = hdr;
+  if (qos) {
     hdr += 2; // QoS control
     if ((fc1 & 0x80) !== 0) hdr += 4; // HT control
   }
@@ -40,7 +43,41 @@ function decodeDataFrame(b: Uint8Array, off: number, end: number, out: DecodedPa
     out.nonIp = NONIP.other;
     return;
   }
-  decodeLlc(b, off + hdr, end, out);
+  // QoS control bit 7: the body is an A-MSDU (tshark reads a body of 4 bytes or less as LLC
+  // instead: no IP fits in it either way, and here it is a subframe header cut short)
+  if (qos && (u8(b, off + qosAt) & QOS_AMSDU_PRESENT) !== 0) decodeAmsdu(b, off + hdr, end, out);
+  else decodeLlc(b, off + hdr, end, out);
+}
+
+const QOS_AMSDU_PRESENT = 0x80;
+
+/**
+ * An A-MSDU (IEEE 802.11-2020 9.3.2.2.2): subframes of destination (6), source (6), length (2,
+ * big-endian) and that many bytes of LLC, each padded to a multiple of 4 bytes from the start of
+ * the body. The outermost IP header is the first one found, as tshark (4.0) finds it: it reads
+ * subframe after subframe while more than 14 bytes are left, and stops at the first that runs
+ * out of bytes (an exception there; an anomaly here). A length past the end of the frame is
+ * read as far as the bytes go, as tshark does.
+ */
+function decodeAmsdu(b: Uint8Array, body: number, end: number, out: DecodedPacket): void {
+  let p = body;
+  do {
+    if (end - p < 14) {
+      weird(out, ANOMALY.truncated_80211_header);
+      out.nonIp = NONIP.other;
+      return;
+    }
+    const len = u16be(b, p + 12);
+    let msduEnd = p + 14 + len;
+    if (msduEnd > end) {
+      weird(out, ANOMALY.truncated_8023_payload);
+      msduEnd = end;
+    }
+    out.nonIp = NONIP.none; // what this subframe is, not an earlier one
+    decodeLlc(b, p + 14, msduEnd, out);
+    if (out.ipVersion !== 0 || out.anomaly !== 0) return;
+    p = body + ((p + 14 + len - body + 3) & ~3);
+  } while (end - p > 14);
 }
 
 export function decodeRadiotap(b: Uint8Array, off: number, end: number, out: DecodedPacket): void {

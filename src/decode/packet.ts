@@ -45,6 +45,9 @@ export const ANOMALY = {
   truncated_pppoe_payload: 36,
   truncated_mpls_payload: 37,
   truncated_sctp: 38,
+  /** Frames inside frames (802.1ah I-TAG, bridged PPP, bridged 802.2 SNAP) nested deeper than
+   *  MAX_NESTED_FRAMES (ethernet.ts): the rest is not decoded. */
+  encapsulation_too_deep: 39,
 } as const;
 
 /** Anomalies that mean "the bytes ran out"; for a frame cut by the snapshot length they

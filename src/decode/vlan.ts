@@ -6,7 +6,7 @@
 import { weird } from './anomaly.js';
 import { u16be } from './bytes.js';
 import { dispatchEthertype } from './dispatch.js';
-import { decodeEthernet } from './ethernet.js';
+import { decodeNestedEthernet } from './ethernet.js';
 import { ANOMALY, LAYER, NONIP, type DecodedPacket } from './packet.js';
 
 export const MAX_VLAN_TAGS = 8;
@@ -47,5 +47,5 @@ export function decodeItag(b: Uint8Array, off: number, end: number, out: Decoded
     out.nonIp = NONIP.other;
     return;
   }
-  decodeEthernet(b, off + 4, end, out);
+  decodeNestedEthernet(b, off + 4, end, out, false);
 }

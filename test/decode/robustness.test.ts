@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/decode/decoder.js';
+import { MAX_NESTED_FRAMES } from '../../src/decode/ethernet.js';
 import { MAX_IPV6_EXTENSIONS } from '../../src/decode/ipv6.js';
 import { MAX_MPLS_LABELS } from '../../src/decode/mpls.js';
 import { createDecodedPacket } from '../../src/decode/packet.js';
@@ -104,5 +105,26 @@ describe('stacks and chains are walked to a bound', () => {
     };
     expect(fresh(229, v6(MAX_IPV6_EXTENSIONS))).toMatchObject({ anomaly: 'none', ipVersion: 6, ipProto: 59 });
     expect(fresh(229, v6(MAX_IPV6_EXTENSIONS + 1))).toMatchObject({ anomaly: 'ipv6_ext_chain_too_long', ipVersion: 6 });
+  });
+
+  it(`frames nested more than ${MAX_NESTED_FRAMES} deep are encapsulation_too_deep, and never exhaust the stack`, () => {
+    // 802.1ah I-TAGs, each before a customer Ethernet header (a frame of 14,000 of them threw
+    // RangeError: every level was a call)
+    const itags = (n: number): number[] => Array.from({ length: n }, () => [0, 0, 0, 0, ...eth(0x88e7)]).flat();
+    const nest = (n: number): Uint8Array => Uint8Array.from([...eth(0x88e7), ...itags(n - 1), 0, 0, 0, 0, ...eth(0x0800), ...ipv4]);
+    expect(fresh(1, nest(MAX_NESTED_FRAMES))).toMatchObject({ anomaly: 'none', ipVersion: 4 });
+    expect(fresh(1, nest(MAX_NESTED_FRAMES + 1))).toMatchObject({ anomaly: 'encapsulation_too_deep', ipVersion: 0 });
+    expect(fresh(1, nest(14_000))).toMatchObject({ anomaly: 'encapsulation_too_deep', ipVersion: 0 });
+    // PPP bridging Ethernet (BCP) carrying PPPoE carrying PPP bridging Ethernet ...: a cycle of
+    // decoders that no length field bounds
+    const cycle = (n: number): number[] => {
+      if (n === 0) return [...eth(0x0800), ...ipv4];
+      const inner = [0x00, 0x31, 0x00, 0x01, ...cycle(n - 1)]; // PPP protocol, BCP flags, MAC type
+      return [...eth(0x8864), 0x11, 0, 0, 1, inner.length >> 8, inner.length & 0xff, ...inner];
+    };
+    expect(fresh(1, Uint8Array.from(cycle(MAX_NESTED_FRAMES)))).toMatchObject({ anomaly: 'none', ipVersion: 4 });
+    expect(fresh(1, Uint8Array.from(cycle(MAX_NESTED_FRAMES + 1)))).toMatchObject({ anomaly: 'encapsulation_too_deep', ipVersion: 0 });
+    // and the depth is the frame's own: the next frame starts from nothing
+    expect(fresh(1, nest(MAX_NESTED_FRAMES))).toMatchObject({ anomaly: 'none', ipVersion: 4 });
   });
 });

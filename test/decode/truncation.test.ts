@@ -126,8 +126,8 @@ const L4: Record<number, { size: number; anomaly: string }> = {
 };
 
 // Not a capture cut this time: the IP header itself says the datagram ends k bytes into the
-// upper-layer header (and so do the PPPoE and NFLOG lengths around it), so every length
-// field agrees and only the upper-layer header is short. Its own anomaly must say so.
+// upper-layer header (and so do the PPPoE, NFLOG, 802.3 and A-MSDU lengths around it), so every
+// length field agrees and only the upper-layer header is short. Its own anomaly must say so.
 describe('datagrams whose declared length ends inside the upper-layer header', () => {
   const cases = FIXTURES.filter((f) => l4At(f, bytesOf(f)) >= 0);
 
@@ -155,6 +155,10 @@ describe('datagrams whose declared length ends inside the upper-layer header', (
         put16(at + 4, end - at - 6);
       }
       if (f.linktype === 239) put16Le(cut, ip.at - 4, end - (ip.at - 4)); // the NFULA_PAYLOAD TLV
+      // an IEEE 802.3 length (below 0x0600 where the EtherType goes) covers the LLC data after it
+      if (f.linktype === 1 && ((b[12] ?? 0) << 8 | (b[13] ?? 0)) < 0x0600) put16(12, end - 14);
+      // an A-MSDU subframe (destination, source, length) holds the LLC/SNAP header (8) and datagram
+      if (f.linktype === 105 && isAmsdu(b)) put16(ip.at - 10, end - (ip.at - 8));
       decodeFrame(frameOver(f.linktype, cut, 0, end, end), out);
       const r = reading(out, 0);
       if (r.anomaly !== l4.anomaly) failures.push(`${k} bytes of the ${l4.size}-byte header: anomaly ${r.anomaly}`);
@@ -162,6 +166,13 @@ describe('datagrams whose declared length ends inside the upper-layer header', (
     expect(failures).toEqual([]);
   });
 });
+
+/** A bare 802.11 QoS data frame (type 2, subtype bit 8) whose QoS control has the A-MSDU bit. */
+function isAmsdu(b: Uint8Array): boolean {
+  const fc0 = b[0] ?? 0;
+  const qosAt = ((b[1] ?? 0) & 3) === 3 ? 30 : 24;
+  return ((fc0 >> 2) & 3) === 2 && (fc0 & 0x80) !== 0 && ((b[qosAt] ?? 0) & 0x80) !== 0;
+}
 
 function put16Le(b: Uint8Array, i: number, v: number): void {
   b[i] = v & 0xff;
