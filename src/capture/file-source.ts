@@ -3,7 +3,7 @@
 // has it, zstd compression), never from the name. Replay at full speed or paced by packet
 // time. Plain files are read straight into the parser's buffer; streams are copied once.
 
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
@@ -130,6 +130,10 @@ class StreamInput implements ChunkInput {
     this.onClose();
     await this.it.return?.().catch(() => undefined);
   }
+  /** Lets go of the underlying file (a named pipe) without ending the iterator. */
+  release(): void {
+    this.onClose();
+  }
   rawBytes(): number {
     return this.raw();
   }
@@ -161,12 +165,25 @@ async function openFile(path: string): Promise<FileHandle> {
   try {
     return await open(path, 'r');
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT') throw new AnalyzerError('ERR_FILE_NOT_FOUND', 'no such file: check the path', { subject: path });
-    if (code === 'EACCES' || code === 'EPERM') throw new AnalyzerError('ERR_FILE_ACCESS', 'permission denied: make the file readable to this user', { subject: path });
-    if (code === 'EISDIR') throw new AnalyzerError('ERR_FILE_ACCESS', 'is a directory, not a capture file: name the files inside it', { subject: path });
-    throw new AnalyzerError('ERR_FILE_READ', `cannot open: ${errMessage(e)}`, { subject: path, cause: e });
+    throw openError(path, e);
   }
+}
+
+function openError(path: string, e: unknown): AnalyzerError {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT') return new AnalyzerError('ERR_FILE_NOT_FOUND', 'no such file: check the path', { subject: path });
+  if (code === 'EACCES' || code === 'EPERM') return new AnalyzerError('ERR_FILE_ACCESS', 'permission denied: make the file readable to this user', { subject: path });
+  if (code === 'EISDIR') return new AnalyzerError('ERR_FILE_ACCESS', 'is a directory, not a capture file: name the files inside it', { subject: path });
+  return new AnalyzerError('ERR_FILE_READ', `cannot open: ${errMessage(e)}`, { subject: path, cause: e });
+}
+
+/**
+ * A named pipe, /dev/stdin on a pipe, `<(zcat x.pcap.gz)` (/dev/fd/N), a socket or a
+ * character device: no positioned reads (ESPIPE), no size, and a FIFO must be opened only
+ * once (opening it to look and closing it again ends the writer's stream).
+ */
+function isStream(st: { isFile(): boolean; isDirectory(): boolean }): boolean {
+  return !st.isFile() && !st.isDirectory();
 }
 
 type Compression = 'gzip' | 'zstd' | null;
@@ -293,8 +310,18 @@ export class FileSource implements PacketSource {
           this.bytesTotal = null;
           break;
         }
+        let st;
+        try {
+          st = await stat(f);
+        } catch (e) {
+          throw openError(f, e);
+        }
+        if (isStream(st)) {
+          // opened once, when its turn comes; its size is unknown
+          this.bytesTotal = null;
+          continue;
+        }
         const fh = await openFile(f);
-        const st = await fh.stat();
         await fh.close();
         if (this.bytesTotal !== null) this.bytesTotal += st.size;
       }
@@ -338,7 +365,23 @@ export class FileSource implements PacketSource {
       let raw = 0;
       input = new StreamInput(countBytes(src, (n) => (raw += n)), subject, () => raw);
     } else {
-      input = new FileInput(await openFile(path), this.opts.chunkBytes ?? DEFAULT_CHUNK, subject);
+      const fh = await openFile(path);
+      let stream = false;
+      try {
+        stream = isStream(await fh.stat());
+      } catch (e) {
+        await fh.close().catch(() => undefined);
+        throw readError(subject, e);
+      }
+      if (stream) {
+        // read as a stream, like stdin: no positioned reads, and gzip goes on from the
+        // bytes already taken (the pipe cannot be opened again from its start)
+        let raw = 0;
+        const rs = fh.createReadStream({ highWaterMark: 1 << 20 });
+        input = new StreamInput(countBytes(rs as AsyncIterable<Uint8Array>, (n) => (raw += n)), subject, () => raw, () => void rs.destroy());
+      } else {
+        input = new FileInput(fh, this.opts.chunkBytes ?? DEFAULT_CHUNK, subject);
+      }
     }
     this.input = input;
     while (q.available < 8 && (await input.fill(q, 8 - q.available))) {
@@ -451,6 +494,20 @@ export class FileSource implements PacketSource {
     }
     let raw = 0;
     let compressed: Readable;
+    if (kind === 'gzip') {
+      let src: AsyncIterable<Uint8Array>;
+      let release: () => void;
+      if (input instanceof StreamInput) {
+        src = prependChunk(q.buf.slice(q.start, q.end), input.rest());
+        release = () => input.release();
+      } else {
+        await input.close();
+        const rs = createReadStream(path, { highWaterMark: 1 << 20 });
+        src = rs as AsyncIterable<Uint8Array>;
+        release = () => void rs.destroy();
+      }
+      return new GzipInput(countBytes(src, (n) => (raw += n)), subject, () => raw, release);
+    }
     if (input instanceof StreamInput) {
       // Bytes already read from stdin go first, then the rest of stdin.
       const prefix = q.buf.slice(q.start, q.end);
@@ -462,7 +519,251 @@ export class FileSource implements PacketSource {
     compressed.on('data', (c: Uint8Array) => (raw += c.length));
     const out = compressed.pipe(decomp as unknown as NodeJS.WritableStream) as unknown as Readable;
     compressed.on('error', (e) => out.destroy(e));
-    return new StreamInput(out as AsyncIterable<Uint8Array>, subject, () => raw, () => compressed.destroy());
+    const release = input instanceof StreamInput ? () => input.release() : () => undefined;
+    return new StreamInput(out as AsyncIterable<Uint8Array>, subject, () => raw, () => {
+      compressed.destroy();
+      release();
+    });
+  }
+}
+
+type Crc32 = (data: Uint8Array, value?: number) => number;
+const nativeCrc32 = (zlib as unknown as { crc32?: Crc32 }).crc32;
+let crcTable: Uint32Array | null = null;
+
+/** CRC-32 as gzip's trailer has it (zlib.crc32 where Node has it: 20.15, 22.2). */
+function crc32(data: Uint8Array, value: number): number {
+  if (nativeCrc32) return nativeCrc32(data, value);
+  if (crcTable === null) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  const t = crcTable;
+  let c = ~value;
+  for (let i = 0; i < data.length; i++) c = (t[(c ^ (data[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** Compressed bytes handed to the inflater per write: bounds what one write can expand to. */
+const GZ_PIECE = 32 * 1024;
+
+/**
+ * gzip (RFC 1952), any number of members, read member by member: the header and the
+ * trailer here, the deflate data by zlib's raw inflater. zlib's own gunzip stream drops
+ * what it inflated in the call that met a fault (a bad CRC, a corrupt or missing next
+ * member: up to 16 KiB), and a stream's async iterator drops what was still buffered;
+ * here every byte inflated before a fault is handed on first, as tshark and gzip do, and
+ * the fault follows. (Corrupt deflate data inside a member still loses what zlib inflated in
+ * the call that met it, at most one 16 KiB output chunk: Node's zlib binding drops it.)
+ * Memory: one piece of compressed input is inflated at a time, and only once the parser
+ * has taken the output of the one before.
+ */
+class GzipInput implements ChunkInput {
+  private pend: Uint8Array = new Uint8Array(0);
+  private srcDone = false;
+  /** Compressed-stream offset of pend[0]. */
+  private at = 0;
+  private readonly out: Uint8Array[] = [];
+  private fault: string | null = null;
+  private finished = false;
+  private z: zlib.InflateRaw | null = null;
+  /** The current member's deflate data ended (input was left over, or 'end'). */
+  private memberEnded = false;
+  private zDone: Promise<void> = Promise.resolve();
+  private crc = 0;
+  private size = 0;
+  private members = 0;
+
+  constructor(
+    private readonly src: AsyncIterable<Uint8Array>,
+    private readonly subject: string,
+    private readonly raw: () => number,
+    private readonly release: () => void,
+  ) {
+    this.it = src[Symbol.asyncIterator]();
+  }
+  private readonly it: AsyncIterator<Uint8Array>;
+
+  async fill(q: ByteQueue): Promise<boolean> {
+    while (this.out.length === 0) {
+      if (this.fault !== null) {
+        throw new CaptureFormatError('ERR_DECOMPRESS', `compressed data is corrupt (${this.fault}): everything before it was counted; decompress it by hand to see how much is readable`, { subject: this.subject, offset: q.offset });
+      }
+      if (this.finished) return false;
+      await this.step();
+    }
+    const c = this.out.shift() as Uint8Array;
+    if (!q.push(c)) throw tooBig(this.subject, q);
+    return true;
+  }
+
+  /** Make pend hold at least n bytes, unless the input ends first. */
+  private async want(n: number): Promise<void> {
+    while (this.pend.length < n && !this.srcDone) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await this.it.next();
+      } catch (e) {
+        throw readError(this.subject, e);
+      }
+      if (r.done) this.srcDone = true;
+      else if (this.pend.length === 0) this.pend = r.value;
+      else {
+        const b = new Uint8Array(this.pend.length + r.value.length);
+        b.set(this.pend, 0);
+        b.set(r.value, this.pend.length);
+        this.pend = b;
+      }
+    }
+  }
+
+  private take(n: number): void {
+    this.pend = this.pend.subarray(n);
+    this.at += n;
+  }
+
+  private async step(): Promise<void> {
+    if (this.z === null) return this.header();
+    if (this.memberEnded) return this.trailer();
+    await this.want(1);
+    if (this.pend.length === 0) {
+      // the input ended inside the deflate data: let zlib hand over what it has
+      const z = this.z;
+      z.end();
+      await this.zDone;
+      if (this.fault === null) this.fault = `the file ends inside gzip member ${this.members + 1}, at compressed byte ${this.at}: it was cut short`;
+      return;
+    }
+    const z = this.z;
+    const piece = this.pend.subarray(0, GZ_PIECE);
+    const before = z.bytesWritten;
+    // an inflate error destroys the stream, and the write's callback may never come
+    await Promise.race([new Promise<void>((resolve) => z.write(piece, () => resolve())), this.zDone]);
+    if (this.fault !== null) return;
+    const used = z.bytesWritten - before;
+    this.take(used);
+    if (used < piece.length || z.readableEnded) {
+      // the deflate data ended inside this piece; its output is all delivered by 'end'
+      this.memberEnded = true;
+      await this.zDone;
+    }
+  }
+
+  private async header(): Promise<void> {
+    await this.want(1);
+    if (this.members > 0) {
+      // zero padding after a member is tolerated (gzip, zlib and tshark do)
+      while (this.pend.length > 0 && this.pend[0] === 0) {
+        let k = 0;
+        while (k < this.pend.length && this.pend[k] === 0) k++;
+        this.take(k);
+        await this.want(1);
+      }
+    }
+    if (this.pend.length === 0) {
+      this.finished = true;
+      return;
+    }
+    const start = this.at;
+    await this.want(10);
+    const p = this.pend;
+    if (p[0] !== 0x1f || (p.length > 1 && p[1] !== 0x8b)) {
+      this.fault = `data after gzip member ${this.members} is not gzip (compressed byte ${start})`;
+      return;
+    }
+    if (p.length < 10) {
+      this.fault = `the file ends inside a gzip header, at compressed byte ${start}: it was cut short`;
+      return;
+    }
+    if (p[2] !== 8) {
+      this.fault = `unknown compression method ${p[2] ?? 0} in the gzip header at compressed byte ${start}`;
+      return;
+    }
+    const flags = p[3] ?? 0;
+    if (flags & 0xe0) {
+      this.fault = `unknown header flags set in the gzip header at compressed byte ${start}`;
+      return;
+    }
+    let n = 10;
+    if (flags & 4) {
+      await this.want(n + 2);
+      if (this.pend.length >= n + 2) n += 2 + ((this.pend[n] ?? 0) | ((this.pend[n + 1] ?? 0) << 8));
+      else n += 2;
+    }
+    for (const bit of [8, 16]) {
+      if (!(flags & bit)) continue;
+      for (;;) {
+        await this.want(n + 1);
+        if (this.pend.length < n + 1) break;
+        if (this.pend[n++] === 0) break;
+      }
+    }
+    if (flags & 2) n += 2;
+    await this.want(n);
+    if (this.pend.length < n) {
+      this.fault = `the file ends inside a gzip header, at compressed byte ${start}: it was cut short`;
+      return;
+    }
+    this.take(n);
+    this.crc = 0;
+    this.size = 0;
+    this.memberEnded = false;
+    const z = zlib.createInflateRaw({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    this.z = z;
+    z.on('data', (c: Uint8Array) => {
+      this.out.push(c);
+      this.crc = crc32(c, this.crc);
+      this.size = (this.size + c.length) % 4294967296;
+    });
+    this.zDone = new Promise<void>((resolve) => {
+      z.on('error', (e: Error) => {
+        if (this.fault === null) this.fault = `${e.message}, in gzip member ${this.members + 1}`;
+        resolve();
+      });
+      z.on('end', () => {
+        this.memberEnded = true;
+        resolve();
+      });
+      z.on('close', () => resolve());
+    });
+  }
+
+  private async trailer(): Promise<void> {
+    await this.want(8);
+    const p = this.pend;
+    if (p.length < 8) {
+      this.fault = `the file ends inside the trailer of gzip member ${this.members + 1}, at compressed byte ${this.at + p.length}: it was cut short`;
+      return;
+    }
+    const crc = ((p[0] ?? 0) | ((p[1] ?? 0) << 8) | ((p[2] ?? 0) << 16) | ((p[3] ?? 0) << 24)) >>> 0;
+    const size = ((p[4] ?? 0) | ((p[5] ?? 0) << 8) | ((p[6] ?? 0) << 16) | ((p[7] ?? 0) << 24)) >>> 0;
+    if (crc !== this.crc) {
+      this.fault = `bad CRC in the trailer of gzip member ${this.members + 1}, at compressed byte ${this.at}`;
+      return;
+    }
+    if (size !== this.size) {
+      this.fault = `wrong length in the trailer of gzip member ${this.members + 1}, at compressed byte ${this.at + 4}`;
+      return;
+    }
+    this.take(8);
+    this.z?.destroy();
+    this.z = null;
+    this.members++;
+  }
+
+  async close(): Promise<void> {
+    this.z?.destroy();
+    this.z = null;
+    this.release();
+    await this.it.return?.().catch(() => undefined);
+  }
+
+  rawBytes(): number {
+    return this.raw();
   }
 }
 
