@@ -184,8 +184,15 @@ export class ChunkedOutput {
       // so a caller may exit right after.
       await new Promise<void>((resolve) => {
         if (s.destroyed || !s.writable) resolve();
-        else s.write(Buffer.alloc(0), () => resolve());
+        else
+          s.write(Buffer.alloc(0), (e) => {
+            if (e) this.failure ??= outputError(this.description, e);
+            resolve();
+          });
       });
+      // A synchronous stream (stdout on a file: \`> /dev/full\`) reports a failed write with an
+      // 'error' event on a later tick, after the callbacks: give it that turn before check().
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.check();
   }

@@ -145,13 +145,42 @@ export function registerSynth(program: Command): void {
     .action(async (out: string, raw: RawOptions) => {
       const opts = synthOptionsFrom(out, raw);
       const t0 = process.hrtime.bigint();
+      // With "-", a write that fails after the last buffer was handed over (stdout on a full
+      // disk: the error event comes a tick after the writer's close returned) must still
+      // fail the run; it is caught here and checked once everything has been written.
+      let stdoutError: NodeJS.ErrnoException | null = null;
+      const onStdoutError = (e: NodeJS.ErrnoException): void => {
+        stdoutError ??= e;
+      };
+      if (out === '-') process.stdout.on('error', onStdoutError);
       let truth;
       try {
         truth = await generate({ ...opts, keepHosts: false });
+        if (out === '-') {
+          // the callback of a last (empty) write comes once all before it was written, or failed
+          await new Promise<void>((resolve) => {
+            if (process.stdout.destroyed) resolve();
+            else process.stdout.write('', (e?: Error | null) => {
+              if (e) onStdoutError(e as NodeJS.ErrnoException);
+              resolve();
+            });
+          });
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       } catch (e) {
         // A reader that stops early (`netpulse synth - | head`) is not a failure of ours.
         if (out === '-' && isBrokenPipe(e)) return;
         throw e;
+      }
+      if (out === '-') {
+        process.stdout.off('error', onStdoutError);
+        const failed = stdoutError as NodeJS.ErrnoException | null;
+        if (failed !== null && failed.code !== 'EPIPE') {
+          const why =
+            failed.code === 'ENOSPC' ? 'the disk is full; free some space or write elsewhere' : `${failed.message}; check the path and free space`;
+          throw new AnalyzerError('ERR_OUTPUT', `cannot write the capture: ${why}`, { subject: 'stdout', cause: failed });
+        }
+        if (failed !== null) return; // the reader went away: quietly, as above
       }
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
       if (raw.quiet !== true) {

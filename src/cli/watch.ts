@@ -118,8 +118,20 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     // `netpulse watch ... --json | head` closes our stdout: that is a normal way to stop.
+    // Any other write error (a full disk) loses the output: not a success (README "Errors
+    // and exit statuses": ERR_OUTPUT, exit status 6).
     out.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') finish(null, EXIT.ok);
+      else {
+        ws.close(1000, 'watcher stopped');
+        finish(
+          new AnalyzerError('ERR_OUTPUT', `cannot write the output (${e.code ?? e.message}): it is incomplete; free space or send it elsewhere`, {
+            subject: 'stdout',
+            cause: e,
+          }),
+          EXIT.server,
+        );
+      }
     });
 
     ws.on('unexpected-response', (_req, res) => {

@@ -26,10 +26,15 @@ export function alertSinkProblems(sinks: readonly Sink[]): string[] {
       lines.push(`alerts file: ${s.lost} alerts not written (${s.error ?? 'closed'})`);
     } else if (s instanceof WebhookSink || s instanceof AlertmanagerSink) {
       const st = s.stats;
-      if (st.failed > 0 || st.dropped > 0) {
+      // After Ctrl-C or SIGTERM the command waits for the outputs at most 5 s, less than a
+      // webhook's own 2 x timeout + 1 s: what is still queued (or in flight) then is lost
+      // without having been counted as failed or dropped, and must be said too.
+      const pending = st.queued;
+      if (st.failed > 0 || st.dropped > 0 || pending > 0) {
         const name = s instanceof WebhookSink ? 'webhook' : 'alertmanager';
         lines.push(
           `${name}: ${st.delivered} delivered, ${st.failed} failed, ${st.dropped} dropped, ${st.retries} retries` +
+            (pending > 0 ? `, ${pending} not sent (still queued when netpulse stopped waiting)` : '') +
             (st.lastError === null ? '' : ` (last error: ${st.lastError})`),
         );
       }
