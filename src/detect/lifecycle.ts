@@ -22,8 +22,11 @@ export interface Observation {
 
 const PENDING = 0;
 const RAISED = 1;
-/** Tracked but not alerted: suppressed, rate-limited (its resolve is silent too). */
+/** Tracked but not alerted: rate-limited (its resolve is silent too). */
 const MUTED = 2;
+/** Tracked but not alerted yet: began within its suppression interval. Raised if it still
+ *  lasts when the interval is over; its resolve is silent when it ends before. */
+const SUPPRESSED = 3;
 
 interface Condition {
   readonly key: string;
@@ -271,6 +274,7 @@ export class Tracker {
         c.anomalousRun++;
         c.normalRun = 0;
         if (c.state === PENDING && c.anomalousRun >= raiseAfter) this.raise(c, ts, out);
+        else if (c.state === SUPPRESSED && ts - (this.lastEnded.get(c.key) ?? -Infinity) >= suppress) this.raise(c, ts, out);
       } else {
         c.anomalousRun = 0;
         c.normalRun++;
@@ -297,8 +301,8 @@ export class Tracker {
     const ended = this.lastEnded.get(c.key);
     c.raisedAt = ts;
     if (ended !== undefined && ts - ended < this.cfg.suppress) {
-      c.state = MUTED;
-      this.gate.counts.suppressed++;
+      if (c.state !== SUPPRESSED) this.gate.counts.suppressed++;
+      c.state = SUPPRESSED;
       return;
     }
     if (!this.gate.admit(ts, out)) {

@@ -119,6 +119,9 @@ export class NewHostDetector implements Detector {
   private seen = new Float64Array(1024);
   /** Scratch for one host's address in numbers (family, four words). */
   private readonly words = new Uint32Array(5);
+  /** With raiseAfter > 1: new hosts not raised yet, by address (their first second's
+   *  observation), marked again each second they are active until raised or gone. */
+  private readonly waiting = new Map<string, { id: number; gen: number; since: number }>();
 
   constructor(
     private readonly cfg: NewHostConfig,
@@ -158,12 +161,39 @@ export class NewHostDetector implements Detector {
       this.learned++;
       return;
     }
+    this.mark(ts, addr, ts);
+  }
+
+  private mark(ts: number, addr: string, since: number): void {
     this.tracker.anomalous(ts, 'New_Host', addr, 'hosts', {
       value: 1,
       threshold: null,
       baseline: null,
       message: `new host ${addr} on a local network (not seen before${this.loaded > 0 ? ' nor in the known-hosts file' : ''})`,
+      since,
     });
+  }
+
+  /**
+   * raiseAfter > 1: a new host's condition lasts while it is active, so a host seen for
+   * fewer consecutive seconds is not raised. Hosts waiting are marked again in each second
+   * they have traffic (by id and generation in the aggregator's view, else by address).
+   */
+  private markWaiting(ts: number, s: SecondSummary, hosts: SecondHosts | undefined): void {
+    if (hosts !== undefined) {
+      const ids = new Map<number, string>();
+      for (const [addr, w] of this.waiting) ids.set(w.id, addr);
+      for (let i = 0, n = hosts.count; i < n; i++) {
+        const addr = ids.get(hosts.id(i));
+        const w = addr === undefined ? undefined : this.waiting.get(addr);
+        if (addr !== undefined && w !== undefined && w.gen === hosts.generation(i) && w.since < ts) this.mark(ts, addr, w.since);
+      }
+    } else {
+      for (const h of s.hosts) {
+        const w = this.waiting.get(h.addr);
+        if (w !== undefined && w.since < ts) this.mark(ts, h.addr, w.since);
+      }
+    }
   }
 
   observe(s: SecondSummary, hosts?: SecondHosts): readonly Alert[] {
@@ -176,6 +206,7 @@ export class NewHostDetector implements Detector {
         const gen = hosts.generation(i);
         if (this.seen[id] === gen) continue;
         this.seen[id] = gen;
+        const before = this.cfg.raiseAfter > 1 ? this.tracker.size : 0;
         // outside the local networks (most hosts of a busy link, every spoofed source of a
         // flood): decided from the numbers, no text made
         // (family 0: a view that sent only texts; the text decides below)
@@ -183,16 +214,29 @@ export class NewHostDetector implements Detector {
           hosts.copyAddress(i, this.words, 0);
           if (this.words[0] !== 0 && !this.cfg.localNets.hasWords(this.words, 0)) continue;
         }
-        this.consider(s.ts, hosts.address(i), learning);
+        const addr = hosts.address(i);
+        this.consider(s.ts, addr, learning);
+        if (this.cfg.raiseAfter > 1 && this.tracker.size > before) this.waiting.set(addr, { id, gen, since: s.ts });
       }
     } else {
       // scripted callers without the view: the hosts the summary names
+      const before = this.tracker.size;
       for (const a of s.newHostAddrs) this.consider(s.ts, a, learning);
       for (const h of s.hosts) this.consider(s.ts, h.addr, learning);
+      if (this.cfg.raiseAfter > 1 && this.tracker.size > before) {
+        for (const a of [...s.newHostAddrs, ...s.hosts.map((h) => h.addr)]) {
+          if (!this.waiting.has(a) && this.tracker.tracks('New_Host', a) && !this.tracker.isOpen('New_Host', a)) this.waiting.set(a, { id: -1, gen: 0, since: s.ts });
+        }
+      }
     }
+    if (this.waiting.size > 0) this.markWaiting(s.ts, s, hosts);
     this.flush();
     const out: Alert[] = [];
     this.tracker.step(s.ts, out);
+    // raised (an event from then on) or gone before raiseAfter seconds: no longer waiting
+    for (const a of this.waiting.keys()) {
+      if (!this.tracker.tracks('New_Host', a) || this.tracker.isOpen('New_Host', a)) this.waiting.delete(a);
+    }
     return out;
   }
 
