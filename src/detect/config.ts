@@ -101,6 +101,9 @@ export interface NewHostConfig extends LifecycleConfig {
   learn: number;
   /** File of known hosts, one per line; read at start, appended as hosts are learned. */
   knownHosts: string | null;
+  /** The file's hosts as already read at start (the detector thread gets them from the
+   *  main thread instead of reading the file a second time, later). */
+  knownList?: readonly string[];
   /** Only hosts inside these networks are tracked. */
   localNets: CidrSet;
   /** Most hosts remembered (the file and memory stay bounded). */

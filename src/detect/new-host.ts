@@ -106,6 +106,8 @@ export class NewHostDetector implements Detector {
   private readonly known = new Set<string>();
   /** Hosts known when the run started (from the file). */
   readonly loaded: number;
+  /** The file's hosts as read at start, until taken for the detector thread. */
+  private initial: readonly string[] | null;
   private learnUntil: number | null = null;
   private pendingWrite: string[] = [];
   private tailChecked = false;
@@ -127,7 +129,9 @@ export class NewHostDetector implements Detector {
     private readonly cfg: NewHostConfig,
     private readonly tracker: Tracker,
   ) {
-    if (cfg.knownHosts !== null) for (const a of readKnownHosts(cfg.knownHosts)) this.known.add(a);
+    const list = cfg.knownList ?? (cfg.knownHosts !== null ? readKnownHosts(cfg.knownHosts) : []);
+    for (const a of list) this.known.add(a);
+    this.initial = cfg.knownHosts !== null ? list : null;
     this.loaded = this.known.size;
     if (this.loaded > cfg.max) {
       // memory stays bounded, and every new host would be raised and never remembered
@@ -265,6 +269,13 @@ export class NewHostDetector implements Detector {
     const out: Alert[] = [];
     this.tracker.finish(lastTs, out);
     return out;
+  }
+
+  /** The known-hosts file's hosts as read at start (once; null without a file). */
+  takeInitial(): readonly string[] | null {
+    const l = this.initial;
+    this.initial = null;
+    return l;
   }
 
   get knownCount(): number {

@@ -51,6 +51,9 @@ export interface DetectStage {
   /** risky-services' report entries that changed since the last call (for a copy of the
    *  report decoration kept on another thread); [] when it does not run. */
   reportChanges(): RiskEntry[];
+  /** new-host's known-hosts file as read at start (once; null without one): a detector
+   *  thread starts from it rather than read the file again, later. */
+  initialKnownHosts?(): readonly string[] | null;
 }
 
 /** Raised alerts kept for the report's list. */
@@ -135,6 +138,10 @@ export function createDetectStage(config: DetectConfig): DetectStage {
 
     reportChanges(): RiskEntry[] {
       return parts.risky?.takeReportChanges() ?? [];
+    },
+
+    initialKnownHosts(): readonly string[] | null {
+      return parts.newHost?.takeInitial() ?? null;
     },
 
     stats(): DetectStats {

@@ -11,6 +11,8 @@ export interface WorkerInit {
   readonly ring: SharedArrayBuffer;
   readonly ts: SharedArrayBuffer;
   readonly ctrl: SharedArrayBuffer;
+  /** The known-hosts file as the main thread read it at start (null: none or not read). */
+  readonly knownHosts: readonly string[] | null;
 }
 
 export type Request =

@@ -91,7 +91,9 @@ class ThreadedDetectStage implements AsyncDetectStage {
     this.ring = new Int32Array(ring);
     this.ts = new Float64Array(ts);
     this.ctrl = new Int32Array(ctrl);
-    const init: WorkerInit = { opts, ring, ts, ctrl };
+    // The known-hosts file was read (and its directory checked) at start, on this thread;
+    // reading it again there, later, could find it gone (a run is not failed for that).
+    const init: WorkerInit = { opts, ring, ts, ctrl, knownHosts: like.initialKnownHosts?.() ?? null };
     this.worker = new Worker(script, { workerData: init });
     // Only pending answers keep the process alive (an aborted run must still exit).
     this.worker.unref();

@@ -82,7 +82,9 @@ const fail = (e: unknown): void => {
 const failAt = Number(process.env.NETPULSE_DETECT_THREAD_FAIL_AT ?? '0');
 
 try {
-  const stage = createDetectStage(detectConfigFromOptions(init.opts).detect);
+  const config = detectConfigFromOptions(init.opts).detect;
+  if (init.knownHosts !== null) config.newHost = { ...config.newHost, knownList: init.knownHosts };
+  const stage = createDetectStage(config);
   const hook = stage.packetHook;
   const pkt = createDecodedPacket();
   let read = 0;

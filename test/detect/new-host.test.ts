@@ -141,7 +141,9 @@ describe('new-host: a known-hosts file that cannot be written', () => {
       const file = join(sub, 'known');
       // 150 s of capture at 100x: new hosts appear until about 1.3 s in
       const pending = runAsync(['replay', 'pcaps/demo.pcapng', '--json', '--known-hosts', file, '--learn', '1s', '--speed', '100', ...extra]);
-      await new Promise((r) => setTimeout(r, 300));
+      // once the run has written the file (so it is past its start-time checks, however
+      // slowly a loaded machine started it), its directory goes away
+      for (let i = 0; i < 500 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 10));
       renameSync(sub, `${sub}.gone`); // atomic, unlike removing a directory being written to
       const r = await pending;
       expect(r.status).toBe(0);
