@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { FileSource } from '../capture/file-source.js';
 import { DEFAULTS, parseSpeed } from '../config.js';
+import { AnalyzerError } from '../errors.js';
 import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
 import { addDetectOptions, detectionFromOptions } from './detect-options.js';
 import { addAnalysisOptions, commonFromOptions, type CommonCliOptions } from './options.js';
@@ -37,6 +38,7 @@ Seconds are epoch-aligned (floor of the packet time); bytes are wire lengths; a 
 outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.maxGapSeconds} s, --reorder ${DEFAULTS.reorderSeconds} s.`,
   );
   cmd.action(async (files: string[], opts: ReplayCliOptions) => {
+    checkStdinOnce(files);
     const speed = parseSpeed(opts.speed);
     const common = commonFromOptions(opts);
     common.shown.speed = speed;
@@ -62,3 +64,19 @@ outermost IP source (tx) or destination (rx). Defaults: --max-gap ${DEFAULTS.max
   });
 }
 
+/** Names of standard input: "-" and the device files that are the same stream. */
+const STDIN_NAMES = new Set(['-', '/dev/stdin', '/dev/fd/0', '/proc/self/fd/0']);
+
+/**
+ * Standard input is a stream: it can be read only once. Named twice, the second would meet an
+ * input already at its end (ERR_EMPTY_INPUT after a whole first pass): a usage error, said up front.
+ */
+export function checkStdinOnce(files: readonly string[]): void {
+  const named = files.filter((f) => STDIN_NAMES.has(f));
+  if (named.length > 1) {
+    throw new AnalyzerError(
+      'ERR_BAD_OPTION',
+      `standard input is named ${named.length} times (${named.map((f) => `"${f}"`).join(', ')}), but it can be read only once: name it once, or save it to a file first`,
+    );
+  }
+}

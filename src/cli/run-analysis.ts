@@ -116,13 +116,18 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     } finally {
       progress.stop();
     }
-    if (!o.common.json) {
+    // A run that failed before its first packet (a missing file, not a capture) has nothing
+    // to report: the error line alone says it, as tcpdump -r and tshark -r do, rather than
+    // a screen of zeros that reads like an empty capture. (--json still ends with its report.)
+    const nothingRead = result.end.error !== undefined && result.end.error !== null && result.report.packets === 0;
+    if (!o.common.json && !nothingRead) {
       stdout.write(
         renderReport(result.report, {
           source: o.source.description,
           formats: o.formats?.() ?? [],
           alerts: result.alerts,
           reportHosts: o.common.reportHosts,
+          maxHosts: o.common.aggregate.maxHosts,
         }),
       );
     }

@@ -4,8 +4,10 @@
 import { Option, type Command } from 'commander';
 import { AnalyzerError, EXIT } from '../errors.js';
 import { TOPICS, isTopic } from '../feed/messages.js';
-import { applyMessage, createWatchState, renderWatch, summaryLine } from '../feed/watch-view.js';
+import { applyMessage, createWatchState, fmtTime, renderWatch, summaryLine } from '../feed/watch-view.js';
+import type { Alert } from '../detect/alert.js';
 import type { SummaryMessage } from '../schema.js';
+import { formatAlertLine } from '../sinks/console-alerts.js';
 
 interface WatchOptions {
   token?: string;
@@ -79,11 +81,45 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
   let lastActivity = Date.now();
   let sawEnd = false;
 
+  // A pty without a size says 0 columns and rows: then assume a classic 80x24.
+  const cols = (): number => (out.columns !== undefined && out.columns > 0 ? out.columns : 80);
+  const rows = (): number => (out.rows !== undefined && out.rows > 0 ? out.rows : 24);
+  // The view lives on the terminal's alternate screen while connected; nothing is drawn
+  // once it has been left (drawing then would home the cursor and clear the user's screen).
+  let onAltScreen = false;
   const draw = (): void => {
-    if (!dirty) return;
+    if (!dirty || !onAltScreen) return;
     dirty = false;
-    const lines = renderWatch(state, out.columns ?? 100, (out.rows ?? 40) - 1);
+    const lines = renderWatch(state, cols(), rows() - 1);
     out.write(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\n')}\n\x1b[J`);
+  };
+  const enterAltScreen = (): void => {
+    if (onAltScreen) return;
+    onAltScreen = true;
+    out.write('\x1b[?1049h\x1b[?25l\x1b[2J');
+  };
+  /** Back to the normal screen, leaving the last view there (the source's end, the final
+   *  rates and alerts stay readable after exit, as tcpdump's closing counts do). */
+  const leaveAltScreen = (): void => {
+    if (!onAltScreen) return;
+    onAltScreen = false;
+    out.write('\x1b[?25h\x1b[?1049l');
+    if (state.source !== null) out.write(`${renderWatch(state, cols(), rows() - 1).join('\n')}\n`);
+  };
+  // Without a terminal: a line per second, per alert, per gap and at the end, for a log.
+  const plainLine = (type: unknown, m: unknown): string | null => {
+    if (type === 'summary') return summaryLine(m as SummaryMessage);
+    if (type === 'alert') return formatAlertLine(m as Alert, false);
+    if (type === 'gap') {
+      const g = m as { from: number; to: number };
+      return `-- no packets from ${fmtTime(g.from)} to ${fmtTime(g.to)} (${g.to - g.from + 1} s) --`;
+    }
+    if (type === 'end') return `-- the source ended (${String((m as { reason?: unknown }).reason)}) --`;
+    if (type === 'hello') {
+      const end = (m as { end?: { reason?: unknown } | null }).end;
+      if (end !== null && end !== undefined) return `-- the source has ended (${String(end.reason)}) --`;
+    }
+    return null;
   };
 
   return new Promise<number>((resolve, reject) => {
@@ -98,16 +134,14 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
       process.stdout.off('resize', onResize);
       if (tty) {
         draw();
-        out.write('\x1b[?25h\x1b[?1049l');
+        leaveAltScreen();
       }
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.terminate();
       if (err !== null) reject(err);
       else resolve(status);
     };
     const onSignal = (): void => {
-      if (tty) {
-        out.write('\x1b[?25h\x1b[?1049l');
-      }
+      if (tty) leaveAltScreen();
       ws.close(1000, 'watcher stopped');
       finish(null, EXIT.interrupted);
     };
@@ -156,7 +190,7 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
       finish(new AnalyzerError('ERR_FEED_CONNECT', `cannot read the feed at ${shown}: ${why}`, { cause: e }), EXIT.server);
     });
     ws.on('open', () => {
-      if (tty) out.write('\x1b[?1049h\x1b[?25l\x1b[2J');
+      if (tty) enterAltScreen();
       timers.push(
         setInterval(() => {
           if (Date.now() - lastActivity > SILENCE_MS) {
@@ -187,7 +221,10 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
       } else {
         applyMessage(state, m);
         dirty = true;
-        if (!tty && type === 'summary') out.write(`${summaryLine(m as SummaryMessage)}\n`);
+        if (!tty) {
+          const line = plainLine(type, m);
+          if (line !== null) out.write(`${line}\n`);
+        }
       }
       if (type === 'end' || (type === 'hello' && typeof m === 'object' && m !== null && 'end' in m && m.end !== null)) {
         sawEnd = true;

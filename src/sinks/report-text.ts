@@ -21,8 +21,19 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i] ?? 'PB'}`;
 }
 
+/** A rate below one: "0.48", or "<0.01" (never "0" for a rate that is not zero). */
+function smallRate(n: number): string {
+  return n < 0.01 ? '<0.01' : n.toFixed(2);
+}
+
+/** Packets per second: a whole number, or below one two decimals (a sparse capture's average is not "0"). */
+export function formatPacketRate(n: number): string {
+  return n > 0 && n < 0.995 ? `${smallRate(n)} pkt/s` : `${formatCount(n)} pkt/s`;
+}
+
 export function formatBits(bytesPerSec: number): string {
   const b = bytesPerSec * 8;
+  if (b > 0 && b < 0.995) return `${smallRate(b)} bit/s`;
   if (b < 1000) return `${Math.round(b)} bit/s`;
   const units = ['kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'];
   let v = b;
@@ -59,10 +70,10 @@ function sizeCols(s: SizeStats | null): string {
     .join(' ');
 }
 
-function hostRows(h: HostStats, addrWidth: number): string[] {
+function hostRows(h: HostStats, addrWidth: number, packetsWidth: number): string[] {
   const row = (label: string, dir: 'tx' | 'rx'): string => {
     const d = h[dir];
-    return `  ${pad(label, addrWidth)}  ${dir}  ${lpad(formatCount(d.packets), 10)}  ${lpad(formatBytes(d.bytes), 9)}  ${sizeCols(d.size)}`.trimEnd();
+    return `  ${pad(label, addrWidth)}  ${dir}  ${lpad(formatCount(d.packets), packetsWidth)}  ${lpad(formatBytes(d.bytes), 9)}  ${sizeCols(d.size)}`.trimEnd();
   };
   return [row(h.addr, 'tx'), row('', 'rx')];
 }
@@ -78,6 +89,8 @@ export interface ReportContext {
   readonly formats?: readonly string[];
   readonly alerts: readonly Alert[];
   readonly reportHosts: number;
+  /** The host table's cap (--max-hosts), to say when it was reached. */
+  readonly maxHosts?: number;
 }
 
 export function renderReport(r: Report, ctx: ReportContext): string {
@@ -90,22 +103,29 @@ export function renderReport(r: Report, ctx: ReportContext): string {
   }
   out.push(`  packets    ${formatCount(r.packets)}   wire bytes ${formatCount(r.bytes)} (${formatBytes(r.bytes)})   captured bytes ${formatCount(r.capturedBytes)}`);
   const q = r.rates;
-  out.push(`  average    ${formatCount(q.avgPacketsPerSec)} pkt/s   ${formatBits(q.avgBytesPerSec)}`);
+  out.push(`  average    ${formatPacketRate(q.avgPacketsPerSec)}   ${formatBits(q.avgBytesPerSec)}`);
   out.push(
-    `  peak       ${formatCount(q.peakPacketsPerSec)} pkt/s${q.peakPacketsTs !== null ? ` at ${formatTime(q.peakPacketsTs)}` : ''}   ${formatBits(q.peakBytesPerSec)}${q.peakBytesTs !== null ? ` at ${formatTime(q.peakBytesTs)}` : ''}`,
+    `  peak       ${formatPacketRate(q.peakPacketsPerSec)}${q.peakPacketsTs !== null ? ` at ${formatTime(q.peakPacketsTs)}` : ''}   ${formatBits(q.peakBytesPerSec)}${q.peakBytesTs !== null ? ` at ${formatTime(q.peakBytesTs)}` : ''}`,
   );
   out.push(`  protocols  ${shares(r.protocols, r.packets)}`);
   out.push(`  anomalies  ${shares(r.anomalies, 0)}`);
   out.push(`  late       ${formatCount(r.late)} packets older than the reorder allowance   gaps ${formatCount(r.gaps)}`);
   out.push(`  drops      ${r.dropped === null ? 'unknown (the source does not say)' : formatCount(r.dropped)}${r.droppedEstimate !== null ? `   estimated loss ${formatCount(r.droppedEstimate)}` : ''}`);
-  out.push(`  hosts      ${formatCount(r.hostsTracked)} tracked, ${formatCount(r.evictedHosts)} evicted`);
+  const capped = r.evictedHosts > 0 || r.untrackedPackets > 0;
+  out.push(
+    `  hosts      ${formatCount(r.hostsTracked)} tracked, ${formatCount(r.evictedHosts)} evicted${r.untrackedPackets > 0 ? `, ${formatCount(r.untrackedPackets)} packets untracked` : ''}${
+      capped ? `   (host table full${ctx.maxHosts !== undefined ? ` at --max-hosts ${formatCount(ctx.maxHosts)}` : ''}: per-host figures are incomplete; raise --max-hosts to keep more)` : ''
+    }`,
+  );
   if (r.hosts.length > 0) {
     const shown = r.hosts.length < r.hostsTracked ? `top ${r.hosts.length} of ${formatCount(r.hostsTracked)} by bytes` : 'all, by bytes';
     out.push('');
     out.push(`  Hosts (${shown}; sizes are wire lengths in bytes)`);
     const w = Math.max(15, ...r.hosts.map((h) => h.addr.length));
-    out.push(`  ${pad('HOST', w)}  DIR ${lpad('PACKETS', 10)}  ${lpad('BYTES', 9)}  ${['MEAN', 'STDEV'].map((x) => lpad(x, 8)).join(' ')} ${['MIN', 'P50', 'P95', 'P99', 'MAX'].map((x) => lpad(x, 6)).join(' ')}`);
-    for (const h of r.hosts) out.push(...hostRows(h, w));
+    // wide enough for the largest count (a day on a busy link passes 100,000,000 packets)
+    const pw = Math.max(10, ...r.hosts.map((h) => Math.max(formatCount(h.tx.packets).length, formatCount(h.rx.packets).length)));
+    out.push(`  ${pad('HOST', w)}  DIR ${lpad('PACKETS', pw)}  ${lpad('BYTES', 9)}  ${['MEAN', 'STDEV'].map((x) => lpad(x, 8)).join(' ')} ${['MIN', 'P50', 'P95', 'P99', 'MAX'].map((x) => lpad(x, 6)).join(' ')}`);
+    for (const h of r.hosts) out.push(...hostRows(h, w, pw));
   }
   const raised = ctx.alerts.filter((a) => a.state === 'raised');
   if (ctx.alerts.length > 0) {
@@ -113,7 +133,11 @@ export function renderReport(r: Report, ctx: ReportContext): string {
     out.push(`  Alerts (${raised.length} raised, ${ctx.alerts.length - raised.length} resolved)`);
     for (const a of raised.slice(0, 50)) {
       const resolved = ctx.alerts.find((b) => b.key === a.key && b.state === 'resolved' && b.ts >= a.ts);
-      out.push(`  ${formatTime(a.ts).slice(0, 19)}  ${pad(a.severity, 8)} ${pad(a.note, 24)} ${a.message}${resolved ? `  (resolved ${formatTime(resolved.ts).slice(11, 19)})` : '  (still raised)'}`);
+      const raisedAt = formatTime(a.ts).slice(0, 19);
+      // the time alone when resolved the same day, else the date too
+      const resolvedAt = resolved ? formatTime(resolved.ts).slice(0, 19) : '';
+      const resolvedText = resolvedAt.slice(0, 10) === raisedAt.slice(0, 10) ? resolvedAt.slice(11) : resolvedAt;
+      out.push(`  ${raisedAt}  ${pad(a.severity, 8)} ${pad(a.note, 24)} ${a.message}${resolved ? `  (resolved ${resolvedText})` : '  (still raised)'}`);
     }
     if (raised.length > 50) out.push(`  ... ${raised.length - 50} more (see --json or --alerts FILE)`);
   }
@@ -123,5 +147,5 @@ export function renderReport(r: Report, ctx: ReportContext): string {
 /** One line per second for live and paced runs. */
 export function tickerLine(s: SecondSummary): string {
   const top = s.hosts[0];
-  return `${formatTime(s.ts).slice(11, 19)}  ${lpad(formatCount(s.packets), 9)} pkt/s  ${lpad(formatBits(s.bytes), 12)}  hosts ${lpad(formatCount(s.activeHosts), 6)}${top ? `  top ${top.addr} ${formatBytes(top.tx.bytes + top.rx.bytes)}` : ''}${s.late > 0 ? `  late ${s.late}` : ''}`;
+  return `${formatTime(s.ts).slice(11, 19)}  ${lpad(formatCount(s.packets), 9)} pkt/s  ${lpad(formatBits(s.bytes), 12)}  hosts ${lpad(formatCount(s.activeHosts), 7)}${top ? `  top ${top.addr} ${formatBytes(top.tx.bytes + top.rx.bytes)}` : ''}${s.late > 0 ? `  late ${s.late}` : ''}`;
 }
