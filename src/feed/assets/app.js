@@ -2,8 +2,9 @@
 // minutes of summaries, draws them with uPlot and fills the tables. Plain ES2020, no build.
 (function () {
   'use strict';
-  var WINDOW = 300; // seconds of chart history (the server's hello sends up to its --feed-history)
-  var MAX_ALERT_ROWS = 200;
+  var WINDOW = 300; // seconds of chart history, by the summaries' own time (the server's hello sends up to its --feed-history)
+  var MAX_ALERT_ROWS = 200; // resolved rows kept (and raised ones, up to MAX_OPEN_ALERT_ROWS)
+  var MAX_OPEN_ALERT_ROWS = 1000; // as many as the server's hello carries
 
   // The token arrives once as ?token=... and is kept for this tab only (not in the URL bar).
   var params = new URLSearchParams(location.search);
@@ -32,30 +33,52 @@
     if (n === null || n === undefined) return 'n/a';
     return Math.round(n).toLocaleString('en-US');
   }
+  // SI units (1 kB = 1000 B), as the CLI's messages; the value is rounded before the unit is
+  // chosen, so 999,999 B is 1.00 MB, not 1000.0 kB.
   function fmtBytes(n) {
     if (n === null || n === undefined) return 'n/a';
-    var units = ['B', 'kB', 'MB', 'GB', 'TB'];
+    var units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
     var i = 0;
-    while (Math.abs(n) >= 1000 && i < units.length - 1) { n /= 1000; i++; }
-    return (i === 0 ? String(Math.round(n)) : n.toFixed(n < 10 ? 2 : 1)) + ' ' + units[i];
+    var shown = function () { return i === 0 ? String(Math.round(n)) : n.toFixed(Math.abs(n) < 10 ? 2 : 1); };
+    while (i < units.length - 1 && Math.abs(Number(shown())) >= 1000) { n /= 1000; i++; }
+    return shown() + ' ' + units[i];
   }
+  // Every time on the page is UTC, written with its Z (the charts' axis too, whatever the
+  // browser's time zone): packet time in a replay, the capture's clock in a live run.
   function fmtTime(sec) {
     var d = new Date(sec * 1000);
     return d.toISOString().replace('T', ' ').replace('.000Z', 'Z');
+  }
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+  function fmtClock(sec) {
+    var d = new Date(sec * 1000);
+    return pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes()) + ':' + pad2(d.getUTCSeconds());
   }
   function text(el, s) { if (el && el.textContent !== s) el.textContent = s; }
   function td(s, cls) { var e = document.createElement('td'); e.textContent = s; if (cls) e.className = cls; return e; }
 
   // ---- charts ----
+  // Rates are whole numbers: ticks at 1, 2, 5 x 10^k only (0.5 packets/s would be labelled 1).
+  var INT_INCRS = [];
+  for (var m = 1; m <= 1e15; m *= 10) INT_INCRS.push(m, 2 * m, 5 * m);
+  function chartWidth(el) { return Math.max(150, el.clientWidth); }
   function makeChart(el, label, color, fmt) {
     var opts = {
-      width: Math.max(300, el.clientWidth), height: 200,
-      series: [{}, { label: label, stroke: color, fill: color + '22', width: 1.5, value: function (u, v) { return v == null ? '–' : fmt(v); } }],
-      axes: [
-        { stroke: '#7d8a99', grid: { stroke: '#243040' }, ticks: { stroke: '#243040' } },
-        { stroke: '#7d8a99', grid: { stroke: '#243040' }, ticks: { stroke: '#243040' }, size: 70, values: function (u, vals) { return vals.map(fmt); } },
+      width: chartWidth(el), height: 200,
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
+      series: [
+        { label: 'time (UTC)', value: function (u, v) { return v == null ? '–' : fmtTime(v); } },
+        { label: label, stroke: color, fill: color + '22', width: 1.5, value: function (u, v) { return v == null ? '–' : fmt(v); } },
       ],
-      scales: { x: { time: true } },
+      axes: [
+        { stroke: '#7d8a99', grid: { stroke: '#243040' }, ticks: { stroke: '#243040' }, values: function (u, vals) { return vals.map(fmtClock); } },
+        { stroke: '#7d8a99', grid: { stroke: '#243040' }, ticks: { stroke: '#243040' }, size: 70, incrs: INT_INCRS, values: function (u, vals) { return vals.map(fmt); } },
+      ],
+      // the filled area starts at zero: an axis starting at the window's minimum would show a
+      // steady 1,000 packets/s with a dip to 990 as a drop to nothing
+      // at least a minute wide, so one second is not drawn on an axis of years
+      // (from the data: uPlot widens a lone point to a day before asking)
+      scales: { x: { time: true, range: function (u) { var xs = u.data[0]; if (!xs || xs.length === 0) return [0, 60]; var hi = xs[xs.length - 1]; return [Math.min(xs[0], hi - 60), hi]; } }, y: { range: function (u, min, max) { return uPlot.rangeNum(0, max > 0 ? max : 1, 0.1, true); } } },
       legend: { show: true },
     };
     return new uPlot(opts, [[], []], el);
@@ -63,9 +86,11 @@
   var chartBytes = makeChart($('chart-bytes'), 'bytes/s', '#4fb3ff', fmtBytes);
   var chartPackets = makeChart($('chart-packets'), 'packets/s', '#4cd07d', fmtNum);
   window.addEventListener('resize', function () {
-    chartBytes.setSize({ width: Math.max(300, $('chart-bytes').clientWidth), height: 200 });
-    chartPackets.setSize({ width: Math.max(300, $('chart-packets').clientWidth), height: 200 });
+    chartBytes.setSize({ width: chartWidth($('chart-bytes')), height: 200 });
+    chartPackets.setSize({ width: chartWidth($('chart-packets')), height: 200 });
   });
+  // for the browser console and the tests: the charts and what they were given
+  window.netpulse = { charts: { bytes: chartBytes, packets: chartPackets }, state: state };
 
   var redrawQueued = false;
   function queueRedraw() {
@@ -76,15 +101,36 @@
   function redraw() {
     chartBytes.setData([state.xs, state.bytes]);
     chartPackets.setData([state.xs, state.packets]);
-    var pts = String(state.xs.length);
+    var n = 0; // seconds drawn (the null points that break the line at gaps are not)
+    for (var i = 0; i < state.bytes.length; i++) if (state.bytes[i] !== null) n++;
+    var pts = String(n);
     $('chart-bytes').setAttribute('data-points', pts);
     $('chart-packets').setAttribute('data-points', pts);
+    var waiting = state.xs.length === 0;
+    var notes = document.querySelectorAll('.chart-empty');
+    for (var j = 0; j < notes.length; j++) notes[j].hidden = !waiting;
     drawProtocols();
   }
 
+  // One point per second. Consecutive seconds are consecutive summaries (an empty second is a
+  // zero row), so a jump means no data: a gap (also one that arrived before this page, in the
+  // hello's history, where no gap message says so) or summaries a lagging page was not sent.
+  // A null point there breaks the line instead of drawing a slope across it. The window is
+  // the last WINDOW seconds of the summaries' time, not WINDOW points.
   function pushPoint(ts, bytes, packets) {
+    var n = state.xs.length;
+    if (n > 0) {
+      var last = state.xs[n - 1];
+      if (ts <= last) return; // uPlot needs increasing x; a summary never goes back
+      if (ts > last + 1 && state.bytes[n - 1] !== null && bytes !== null) {
+        state.xs.push(last + 1); state.bytes.push(null); state.packets.push(null);
+      }
+    }
     state.xs.push(ts); state.bytes.push(bytes); state.packets.push(packets);
-    if (state.xs.length > WINDOW) { state.xs.shift(); state.bytes.shift(); state.packets.shift(); }
+    var oldest = ts - WINDOW + 1;
+    var cut = 0;
+    while (cut < state.xs.length - 1 && (state.xs[cut] < oldest || state.bytes[cut] === null)) cut++;
+    if (cut > 0) { state.xs.splice(0, cut); state.bytes.splice(0, cut); state.packets.splice(0, cut); }
   }
 
   // ---- messages ----
@@ -102,7 +148,7 @@
 
   function onGap(g) {
     // a null point breaks the line instead of drawing a slope across the quiet stretch
-    pushPoint(g.from, null, null);
+    if (state.xs.length > 0) pushPoint(g.from, null, null);
     queueRedraw();
   }
 
@@ -121,8 +167,28 @@
     var id = a.key + '|' + a.since;
     state.alerts.delete(id);
     state.alerts.set(id, a); // re-insert: newest last
-    while (state.alerts.size > MAX_ALERT_ROWS) state.alerts.delete(state.alerts.keys().next().value);
+    trimAlerts();
     drawAlerts();
+  }
+
+  // At most MAX_ALERT_ROWS rows: the oldest resolved ones go first, so a condition still
+  // raised is never pushed off the list by a stream of alerts that came and went (new hosts);
+  // only when more than MAX_OPEN_ALERT_ROWS are raised at once does the oldest raised one go.
+  function trimAlerts() {
+    if (state.alerts.size <= MAX_ALERT_ROWS) return;
+    var open = 0;
+    state.alerts.forEach(function (a) { if (a.state === 'raised') open++; });
+    var it = state.alerts.entries();
+    var over = state.alerts.size - MAX_ALERT_ROWS;
+    var drop = [];
+    for (var e = it.next(); !e.done && drop.length < over; e = it.next()) {
+      if (e.value[1].state !== 'raised') drop.push(e.value[0]);
+    }
+    for (var i = 0; i < drop.length; i++) state.alerts.delete(drop[i]);
+    while (state.alerts.size > MAX_ALERT_ROWS && open > MAX_OPEN_ALERT_ROWS) {
+      state.alerts.delete(state.alerts.keys().next().value);
+      open--;
+    }
   }
 
   function onEnd(e) {
@@ -159,6 +225,7 @@
       var later = pending; pending = [];
       if (!body) { drawAlerts(); return; } // counts stay those of the rows received
       setCounts(body.report && body.report.alerts);
+      addResolvedFromReport(body.report && body.report.alerts);
       if (counts) for (var i = 0; i < later.length; i++) if (later[i].seq > body.seq) countAlert(counts, later[i]);
       drawAlerts();
     };
@@ -171,6 +238,31 @@
     // the final word: the report's own counts (what was raised, resolved and held back)
     baseGen++; baseWanted = false; pending = [];
     setCounts(r.alerts);
+    addResolvedFromReport(r.alerts);
+  }
+
+  // The hello carries only the alerts still raised: a page opened (or reconnected) after
+  // others came and went would list none of them beside "run: 6 raised". The report's list
+  // (each raise, with resolvedTs) fills in the resolved ones this page has no row for, older
+  // than the rows it has.
+  function addResolvedFromReport(ra) {
+    if (!ra || !Array.isArray(ra.list)) return;
+    var have = new Set();
+    state.alerts.forEach(function (a) { have.add(a.note + '|' + (a.host || '') + '|' + a.since); });
+    var older = [];
+    for (var i = Math.max(0, ra.list.length - MAX_ALERT_ROWS); i < ra.list.length; i++) {
+      var x = ra.list[i];
+      if (x.resolvedTs === null || x.resolvedTs === undefined) continue;
+      if (have.has(x.note + '|' + (x.host || '') + '|' + x.ts)) continue;
+      var key = x.detector + '/' + x.note + '/' + (x.host || '');
+      older.push([key + '|' + x.ts, { key: key, state: 'resolved', ts: x.resolvedTs, since: x.ts, detector: x.detector, note: x.note, severity: x.severity, host: x.host, message: x.message }]);
+    }
+    if (older.length === 0) return;
+    var merged = new Map(older);
+    state.alerts.forEach(function (a, id) { merged.delete(id); merged.set(id, a); });
+    state.alerts = merged;
+    trimAlerts();
+    drawAlerts();
   }
 
   function onHello(h) {
