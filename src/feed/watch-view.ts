@@ -146,13 +146,16 @@ export function renderWatch(st: WatchState, cols: number, rows: number): string[
       .join('  ');
     lines.push(`proto  ${protos}`);
     lines.push('');
+    // as wide as the longest address shown: IPv4 hosts leave room for every column at 80
+    // columns; a 39-character IPv6 address widens it (the line is then cut at the edge)
+    const hw = Math.min(39, Math.max(15, ...s.hosts.map((h) => h.addr.length)));
     lines.push(
-      `${pad('host', 39)} ${pad('tx pkts', 9, true)} ${pad('tx bytes', 10, true)} ${pad('rx pkts', 9, true)} ${pad('rx bytes', 10, true)} ${pad('size mean', 9, true)} ${pad('p95', 6, true)}`,
+      `${pad('host', hw)} ${pad('tx pkts', 9, true)} ${pad('tx bytes', 10, true)} ${pad('rx pkts', 9, true)} ${pad('rx bytes', 10, true)} ${pad('size mean', 9, true)} ${pad('p95', 6, true)}`,
     );
     for (const h of s.hosts) {
       const size = h.tx.size ?? h.rx.size;
       lines.push(
-        `${pad(h.addr, 39)} ${pad(fmtCount(h.tx.packets), 9, true)} ${pad(fmtBytes(h.tx.bytes), 10, true)} ${pad(fmtCount(h.rx.packets), 9, true)} ${pad(fmtBytes(h.rx.bytes), 10, true)} ${pad(size ? size.mean.toFixed(1) : '-', 9, true)} ${pad(size ? fmtCount(size.p95) : '-', 6, true)}`,
+        `${pad(h.addr, hw)} ${pad(fmtCount(h.tx.packets), 9, true)} ${pad(fmtBytes(h.tx.bytes), 10, true)} ${pad(fmtCount(h.rx.packets), 9, true)} ${pad(fmtBytes(h.rx.bytes), 10, true)} ${pad(size ? size.mean.toFixed(1) : '-', 9, true)} ${pad(size ? fmtCount(size.p95) : '-', 6, true)}`,
       );
     }
   }

@@ -241,4 +241,24 @@ describe('terminal view', () => {
     expect(small).toHaveLength(4);
     for (const l of small) expect(l.length).toBeLessThanOrEqual(30);
   });
+  it('on an 80-column terminal, IPv4 hosts keep every column (the host column is as wide as the addresses shown)', () => {
+    const st = createWatchState();
+    applyMessage(st, JSON.parse(serialize(summaryMessage(summary(T0, 3, 1500)))));
+    const lines = renderWatch(st, 80, 24);
+    const header = lines.find((l) => l.startsWith('host'));
+    expect(header).toMatch(/size mean +p95$/);
+    const rows = lines.filter((l) => /^10\.0\.0\.\d/.test(l));
+    expect(rows).toHaveLength(3);
+    // every row keeps all seven columns, the last (p95) whole, within the 80 columns
+    for (const r of rows) {
+      expect(r.length).toBeLessThan(80);
+      expect(r.replace(/ (B|kB|MB)\b/g, '$1').trim().split(/ +/)).toHaveLength(7);
+      expect(r).toMatch(/ \d[\d,]*$/);
+    }
+    // an IPv6 host widens the column to its address (nothing of the address is cut)
+    const s6 = summary(T0 + 1, 1, 10);
+    s6.hosts = [{ ...s6.hosts[0]!, addr: '2001:db8:1234:5678:9abc:def0:1234:5678' }];
+    applyMessage(st, JSON.parse(serialize(summaryMessage(s6))));
+    expect(renderWatch(st, 200, 24).some((l) => l.startsWith('2001:db8:1234:5678:9abc:def0:1234:5678 '))).toBe(true);
+  });
 });
