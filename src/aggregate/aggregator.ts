@@ -14,8 +14,9 @@ import { ANOMALY_COUNT, ANOMALY_NAMES, NONIP, type DecodedPacket } from '../deco
 import { HostTable, RX, TX } from './host-table.js';
 import { PROTO_IPV4, PROTO_IPV6, PROTO_NONIP_BASE, PROTO_SLOTS, protocolObject } from './protocols.js';
 import { SecondWindow } from './second-window.js';
-import { exactSizeStats } from './size-stats.js';
-import type { Gap, HostStats, Report, SecondHosts, SecondSummary } from './summary.js';
+import { exactSizeStats, mergedSizeStats } from './size-stats.js';
+import { SpillSizes } from './spill-sizes.js';
+import type { Gap, HostStats, Report, SecondHosts, SecondSummary, SizeStats } from './summary.js';
 
 export interface AggregatorOptions {
   /** Most hosts in the cumulative table (least active evicted beyond). */
@@ -54,8 +55,13 @@ export class Aggregator {
   private hi = -1;
   /** Whether a second has been seen (hi is meaningless before: captures from before 1970 have negative seconds). */
   private started = false;
-  /** Every second below this has been emitted. */
+  /** Every second below this has been emitted (or is in a gap). */
   private nextEmit = -1;
+  /**
+   * Every second below this is closed: its packets are late. Equal to nextEmit but while a
+   * long empty run is held back because its end is still open (nextEmit is then its start).
+   */
+  private closed = -1;
   /** Earliest second with traffic (or the live start): no zero rows before it. */
   private low = Infinity;
   // totals
@@ -120,6 +126,7 @@ export class Aggregator {
     this.started = true;
     this.hi = s;
     this.nextEmit = s;
+    this.closed = s;
     this.low = s;
   }
 
@@ -142,11 +149,12 @@ export class Aggregator {
         this.started = true;
         this.hi = sec;
         this.nextEmit = sec - this.o.reorderSeconds;
+        this.closed = this.nextEmit;
       } else if (sec > this.hi) {
         this.advance(sec - this.o.reorderSeconds, sec);
         this.hi = sec;
       }
-      if (sec < this.nextEmit) {
+      if (sec < this.closed) {
         // Older than the reorder allowance: counted as late in the newest second.
         w = this.windowFor(this.hi);
         w.late++;
@@ -184,10 +192,14 @@ export class Aggregator {
     const sec0 = w.sec;
     const sid = v === 4 ? t.idV4(p.src4, sec0) : t.idV6(p.src6, sec0);
     if (t.inserted) this.noteNew(w, sid);
-    const did = v === 4 ? t.idV4(p.dst4, sec0) : t.idV6(p.dst6, sec0);
+    // the source, maybe new this packet, is not in any second yet: it must not make room
+    // for the destination (its id would then be the destination's, and its tx counted there)
+    const did = v === 4 ? t.idV4(p.dst4, sec0, sid) : t.idV6(p.dst6, sec0, sid);
     if (t.inserted) this.noteNew(w, did);
     if (!w.addHosts(sid, did, wire)) {
-      // A second with a million packets: hand its log on now, keep counting.
+      // A second with a million packets: keep its sizes per host (exact, counted by size),
+      // hand its log on now, keep counting.
+      (w.spill ??= new SpillSizes()).add(w.log, w.logLen, t.index.end);
       this.handOn(w);
       w.spilled = true;
     }
@@ -237,7 +249,8 @@ export class Aggregator {
 
   /** Emit every second below `to`, in order; `hi` is the newest second known. */
   private advance(to: number, hi: number): void {
-    if (to <= this.nextEmit) return;
+    if (to <= this.closed) return;
+    this.closed = to;
     const open = [...this.windows.keys()].filter((s) => s < to).sort((a, b) => a - b);
     for (const s of open) {
       this.emitEmpty(this.nextEmit, s - 1, hi);
@@ -246,7 +259,6 @@ export class Aggregator {
       this.nextEmit = s + 1;
     }
     this.emitEmpty(this.nextEmit, to - 1, hi);
-    if (to > this.nextEmit) this.nextEmit = to;
   }
 
   /** Seconds from..to (inclusive) had no packets: zero rows, or one gap if too many. */
@@ -264,6 +276,12 @@ export class Aggregator {
     for (const s of this.windows.keys()) if (s > to && s - 1 < end) end = s - 1;
     if (end < to) end = to;
     if (end - from + 1 > this.o.maxGapSeconds) {
+      if (end > to) {
+        // Its last seconds are still open: a packet there (within the reorder allowance)
+        // shortens it, and may make it zero rows. Decided when they close.
+        this.nextEmit = from;
+        return;
+      }
       // A long silence: report it once.
       this.gaps++;
       this.ev.gap({ from, to: end });
@@ -372,7 +390,8 @@ export class Aggregator {
     if (this.rank.length < t.index.cap) this.rank = new Int32Array(t.index.cap).fill(-1);
     const rank = this.rank;
     // One flat buffer: the listed hosts' tx then rx sizes, each run sized by its packet count
-    // (a spilled window's log holds only the second's tail: no run needs more than the log).
+    // (a spilled window's log holds only the second's tail: no run needs more than the log;
+    // the sizes handed on early are in w.spill).
     const runs = 2 * ids.length;
     const start = this.runStart.length >= runs + 1 ? this.runStart : (this.runStart = new Int32Array(runs + 1));
     const fill = this.runFill.length >= runs ? this.runFill : (this.runFill = new Int32Array(runs));
@@ -415,6 +434,12 @@ export class Aggregator {
       }
     }
     for (const id of ids) rank[id] = -1;
+    const spill = w.spilled ? w.spill : null;
+    const stats = (id: number, dir: number, tail: Uint32Array): SizeStats | null => {
+      const r = spill === null ? -1 : spill.find(id, dir);
+      if (spill !== null && r >= 0) return mergedSizeStats(tail, spill.vals, spill.cnts, spill.start[r] ?? 0, spill.start[r + 1] ?? 0);
+      return tail.length > 0 ? exactSizeStats(tail) : null;
+    };
     return ids.map((id, k) => {
       const tx0 = start[2 * k] ?? 0;
       const rx0 = start[2 * k + 1] ?? 0;
@@ -422,8 +447,8 @@ export class Aggregator {
       const rx = sizes.subarray(rx0, fill[2 * k + 1] ?? rx0);
       return {
         addr: t.addressOf(id),
-        tx: { packets: c[id * 4] ?? 0, bytes: c[id * 4 + 1] ?? 0, size: tx.length > 0 ? exactSizeStats(tx) : null },
-        rx: { packets: c[id * 4 + 2] ?? 0, bytes: c[id * 4 + 3] ?? 0, size: rx.length > 0 ? exactSizeStats(rx) : null },
+        tx: { packets: c[id * 4] ?? 0, bytes: c[id * 4 + 1] ?? 0, size: stats(id, 0, tx) },
+        rx: { packets: c[id * 4 + 2] ?? 0, bytes: c[id * 4 + 3] ?? 0, size: stats(id, 1, rx) },
       };
     });
   }

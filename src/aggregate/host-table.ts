@@ -117,12 +117,13 @@ export class HostTable {
 
   /**
    * Id for an IPv4 address, inserting it (and evicting the least active host when the
-   * table is full) if new; `inserted` then says it was new.
+   * table is full) if new; `inserted` then says it was new. `keep`: an id that must not
+   * be evicted for it (the packet's other host, not yet counted in any second).
    */
-  idV4(a: number, sec: number): number {
+  idV4(a: number, sec: number, keep = -1): number {
     let id = this.index.idV4(a);
     if (id < 0) {
-      if (!this.evictOne()) return -1;
+      if (!this.evictOne(keep)) return -1;
       id = this.index.idV4(a);
     }
     if (this.index.inserted) this.init(id, sec);
@@ -130,10 +131,10 @@ export class HostTable {
   }
 
   /** Id for an IPv6 address (four big-endian words), as idV4. */
-  idV6(w: Uint32Array, sec: number): number {
+  idV6(w: Uint32Array, sec: number, keep = -1): number {
     let id = this.index.idV6(w);
     if (id < 0) {
-      if (!this.evictOne()) return -1;
+      if (!this.evictOne(keep)) return -1;
       id = this.index.idV6(w);
     }
     if (this.index.inserted) this.init(id, sec);
@@ -161,10 +162,10 @@ export class HostTable {
 
   /**
    * Evict the least active of a sample of hosts (fewest packets, then longest idle), never
-   * one with traffic in a second still open. False when none could go (the new host is
-   * then refused and its packets counted as untracked).
+   * one with traffic in a second still open, nor `keep`. False when none could go (the new
+   * host is then refused and its packets counted as untracked).
    */
-  private evictOne(): boolean {
+  private evictOne(keep: number): boolean {
     const ix = this.index;
     const r = this.rec;
     let victim = -1;
@@ -173,7 +174,7 @@ export class HostTable {
     for (let k = 0; k < EVICTION_SAMPLE; k++) {
       const id = this.cursor;
       this.cursor = this.cursor + 1 >= ix.end ? 0 : this.cursor + 1;
-      if (ix.fam[id] === 0 || this.pinned(id)) continue;
+      if (ix.fam[id] === 0 || id === keep || this.pinned(id)) continue;
       const p = (this.hot[id * HOT] ?? 0) + (this.hot[id * HOT + 2] ?? 0);
       const last = this.lastSec[id] ?? 0;
       if (p < vPk || (p === vPk && last < vLast)) {

@@ -6,6 +6,7 @@
 
 import { ANOMALY_COUNT } from '../decode/packet.js';
 import { PROTO_SLOTS } from './protocols.js';
+import { SpillSizes } from './spill-sizes.js';
 
 /** Log entries kept for one second before they are handed on early (12 bytes each). */
 export const LOG_SPILL_PACKETS = 1_000_000;
@@ -19,8 +20,10 @@ export class SecondWindow {
   newHosts = 0;
   /** Packets with a host that could not be tracked (the host table was full of active hosts). */
   untracked = 0;
-  /** Part of the log was handed on early: top-host size statistics cover the rest. */
+  /** Part of the log was handed on early: its sizes, per host, are in `spill`. */
   spilled = false;
+  /** Exact sizes of the log handed on early (per host and direction, counted). */
+  spill: SpillSizes | null = null;
   readonly proto = new Float64Array(PROTO_SLOTS);
   readonly anomalies = new Float64Array(ANOMALY_COUNT);
   /** mark[id] === epoch: host id has traffic in this second */
@@ -63,6 +66,7 @@ export class SecondWindow {
     this.newHosts = 0;
     this.untracked = 0;
     this.spilled = false;
+    this.spill?.clear();
     this.proto.fill(0);
     this.anomalies.fill(0);
     this.epoch++;

@@ -49,3 +49,54 @@ export function exactSizeStats(values: Uint32Array): SizeStats {
     p99: nearestRank(values, 99),
   };
 }
+
+/**
+ * Exact statistics of `tail` (single values, sorted in place) together with distinct sorted
+ * values vals[from, to) occurring cnts[i] times each (a spilled second's sizes).
+ */
+export function mergedSizeStats(tail: Uint32Array, vals: Uint32Array, cnts: Float64Array, from: number, to: number): SizeStats {
+  sortNumbers(tail);
+  let n = tail.length;
+  let sum = 0;
+  for (let i = 0; i < tail.length; i++) sum += tail[i] ?? 0;
+  for (let i = from; i < to; i++) {
+    n += cnts[i] ?? 0;
+    sum += (vals[i] ?? 0) * (cnts[i] ?? 0);
+  }
+  const mean = n > 0 ? sum / n : 0;
+  let m2 = 0;
+  for (let i = 0; i < tail.length; i++) m2 += ((tail[i] ?? 0) - mean) ** 2;
+  for (let i = from; i < to; i++) m2 += (cnts[i] ?? 0) * ((vals[i] ?? 0) - mean) ** 2;
+  // nearest ranks, walking both sorted sequences in step
+  const ranks = [1, Math.max(1, Math.ceil(0.5 * n)), Math.max(1, Math.ceil(0.95 * n)), Math.max(1, Math.ceil(0.99 * n)), n];
+  const at = [0, 0, 0, 0, 0];
+  let x = 0;
+  let y = from;
+  let cum = 0;
+  let r = 0;
+  while (r < ranks.length && (x < tail.length || y < to)) {
+    const vx = x < tail.length ? (tail[x] ?? 0) : Infinity;
+    const vy = y < to ? (vals[y] ?? 0) : Infinity;
+    let v: number;
+    if (vx <= vy) {
+      v = vx;
+      cum += 1;
+      x++;
+    } else {
+      v = vy;
+      cum += cnts[y] ?? 0;
+      y++;
+    }
+    while (r < ranks.length && cum >= (ranks[r] ?? 0)) at[r++] = v;
+  }
+  return {
+    count: n,
+    mean,
+    stdev: n > 0 ? Math.sqrt(m2 / n) : 0,
+    min: at[0] ?? 0,
+    max: at[4] ?? 0,
+    p50: at[1] ?? 0,
+    p95: at[2] ?? 0,
+    p99: at[3] ?? 0,
+  };
+}
