@@ -173,7 +173,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
       // given out of time order. (After an error the error line alone is the last word.)
       const allowance = o.common.aggregate.reorderSeconds;
       stderr.write(
-        `netpulse: note: ${late} packet${late === 1 ? ' was' : 's were'} more than ${allowance} s older than the newest one (--reorder) and counted as late in the newest second (time went back in the capture; if files are out of time order, give them in order or merge them with mergecap)\n`,
+        `netpulse: note: ${late} packet${late === 1 ? ' was' : 's were'} from seconds more than ${allowance} before the newest second seen (--reorder, in whole seconds) and counted as late in the newest second (time went back in the capture; if files are out of time order, give them in order or merge them with mergecap)\n`,
       );
     }
     const failed = outError as NodeJS.ErrnoException | null;

@@ -48,7 +48,7 @@ describe.skipIf(!corpus)('replay', () => {
     const backward = run(['replay', PINGS, WIKI, '--json']);
     expect(backward.status).toBe(0);
     expect(backward.stderr).toBe(
-      `netpulse: note: ${a.packets} packets were more than 2 s older than the newest one (--reorder) and counted as late in the newest second (time went back in the capture; if files are out of time order, give them in order or merge them with mergecap)\n`,
+      `netpulse: note: ${a.packets} packets were from seconds more than 2 before the newest second seen (--reorder, in whole seconds) and counted as late in the newest second (time went back in the capture; if files are out of time order, give them in order or merge them with mergecap)\n`,
     );
     expect(run(['replay', WIKI, PINGS, '--json']).stderr).toBe('');
   });
@@ -222,7 +222,7 @@ describe.skipIf(!corpus)('replay', () => {
   it('stops quietly when the reader of its output goes away (| head)', () => {
     const r = spawnSync('bash', ['-c', `node ${CLI} replay ${WIKI} ${WIKI} ${WIKI} --json --speed max | head -c 100 > /dev/null; echo "status \${PIPESTATUS[0]}"`], { encoding: 'utf8' });
     // no error; at most the note that the same file three times goes back in time
-    expect(r.stderr).toMatch(/^(netpulse: note: \d+ packets were more than 2 s older .*\n)?$/);
+    expect(r.stderr).toMatch(/^(netpulse: note: \d+ packets were from seconds more than 2 before the newest second seen .*\n)?$/);
     expect(r.stdout.trim()).toMatch(/^status (0|141)$/);
   });
 });
