@@ -129,10 +129,12 @@ export function parseAddr(s: string): ParsedAddr | null {
   return v6 === null ? null : { version: 6, words: v6 };
 }
 
-interface Cidr {
+export interface Cidr {
   readonly version: 4 | 6;
   readonly words: Uint32Array;
   readonly masks: Uint32Array;
+  /** Prefix length. */
+  readonly bits: number;
 }
 
 function maskWords(version: 4 | 6, bits: number): Uint32Array {
@@ -162,7 +164,7 @@ export function parseCidr(s: string): Cidr | null {
   const masks = maskWords(a.version, bits);
   const words = new Uint32Array(a.words.length);
   for (let i = 0; i < words.length; i++) words[i] = ((a.words[i] ?? 0) & (masks[i] ?? 0)) >>> 0;
-  return { version: a.version, words, masks };
+  return { version: a.version, words, masks, bits };
 }
 
 /**

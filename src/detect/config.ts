@@ -31,7 +31,7 @@ export interface HostLimitRule {
   /** The address or CIDR as written. */
   readonly match: string;
   readonly nets: CidrSet;
-  /** Limits for matching hosts; fields left undefined fall back to the generic host limits. */
+  /** Limits for matching hosts; fields left undefined fall back to a wider rule's, then the generic host limits. */
   readonly limits: Partial<HostLimits>;
 }
 
@@ -40,7 +40,8 @@ export interface ThresholdConfig extends LifecycleConfig {
   global: { bytes: number | null; packets: number | null };
   /** Limits for every host. */
   host: HostLimits;
-  /** Limits for particular hosts or networks (first match wins), over `host`. */
+  /** Limits for particular hosts or networks, over `host`: the most specific network holding a
+   *  host wins, its unset limits from the networks around it (see ThresholdDetector). */
   hosts: HostLimitRule[];
 }
 

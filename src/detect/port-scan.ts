@@ -10,7 +10,7 @@
 // A source crossing a limit is judged one second later, with the answers that arrived
 // meanwhile taken into account (a burst of connections is answered within an RTT).
 
-import type { SecondSummary } from '../aggregate/summary.js';
+import type { Gap, SecondSummary } from '../aggregate/summary.js';
 import { LAYER, TCP_FLAGS, type DecodedPacket } from '../decode/packet.js';
 import type { Alert } from './alert.js';
 import { formatIpv4 } from '../aggregate/address.js';
@@ -300,6 +300,7 @@ export class PortScanDetector implements Detector {
     const dst = v6 ? key6(p.dst6) : p.dst4 >>> 0;
     const s6 = v6 ? p.src6 : null;
     const d6 = v6 ? p.dst6 : null;
+    this.catchUp(Math.floor(this.tsMicros / 1e6));
     let g = this.cur;
     let slot = g.attempts.find(src, dst, port);
     if (slot < 0) {
@@ -319,7 +320,36 @@ export class PortScanDetector implements Detector {
     this.check(src, dst, port, nPorts, nHosts, p.ipVersion, s6, d6);
   }
 
+  /**
+   * Rotate the generations at second t (a closed second): a generation takes `window`
+   * seconds of attempts and is dropped once it began 2 x window ago.
+   */
+  private advance(t: number): void {
+    const w = this.cfg.window;
+    if (this.cur.start === -Infinity) {
+      this.cur.start = t;
+      return;
+    }
+    if (t - this.cur.start < w) return;
+    const old = this.prev;
+    this.prev = this.cur;
+    this.cur = old;
+    this.cur.clear(t);
+    if (t - this.prev.start >= 2 * w) this.prev.clear(t - w);
+  }
+
+  /**
+   * The hook's packet time t, before an attempt is counted: seconds are closed a few
+   * seconds behind the packets (the reorder allowance), which is when the generations
+   * rotate; but after a capture gap (no seconds closed for it) the first packets would land
+   * in a generation older than 2 x window and be counted with the attempts before the gap.
+   */
+  private catchUp(t: number): void {
+    if (this.cur.start !== -Infinity && t - this.cur.start >= 2 * this.cfg.window) this.advance(t);
+  }
+
   private record(src: number, dst: number, port: number, version: number, s6: Uint32Array | null, d6: Uint32Array | null): void {
+    this.catchUp(Math.floor(this.tsMicros / 1e6));
     const g = this.cur;
     const slot = g.attempts.upsert(src, dst, port);
     if (slot < 0 || !g.attempts.inserted) return;
@@ -403,15 +433,26 @@ export class PortScanDetector implements Detector {
   observe(s: SecondSummary): readonly Alert[] {
     const ts = s.ts;
     this.judge(ts, ts - 1);
-    if (this.cur.start === -Infinity) this.cur.start = ts;
-    if (ts - this.cur.start >= this.cfg.window) {
-      const old = this.prev;
-      this.prev = this.cur;
-      this.cur = old;
-      this.cur.clear(ts);
-    }
+    this.advance(ts);
     const out: Alert[] = [];
     this.tracker.step(ts, out);
+    return out;
+  }
+
+  /**
+   * A run of empty seconds reported once (no summaries for them): the sources flagged before
+   * it are judged in its first second, as that second's close would have judged them, and
+   * the conditions then go the way the gap's quiet seconds take them (nothing new is
+   * attempted in a gap: each resolves `resolveAfter` seconds after its last mark). Called before the hook sees
+   * the packets after the gap, whose time rotates the generations.
+   */
+  gap(g: Gap): readonly Alert[] {
+    const out: Alert[] = [];
+    if (g.to < g.from) return out;
+    this.judge(g.from, Infinity);
+    // the gap's first second may raise; resolveAfter quiet seconds end anything raised
+    const last = Math.min(g.to, g.from + this.cfg.resolveAfter);
+    for (let t = g.from; t <= last; t++) this.tracker.step(t, out);
     return out;
   }
 

@@ -49,7 +49,8 @@ export class SilenceDetector implements Detector {
     this.zeroRun += seconds;
     if (this.zeroRun < n) return;
     // First second at which the run reached n (inside a gap, it is before ts).
-    const at = before < n ? this.runStart + n - 1 : ts + seconds - 1;
+    const at = before < n ? this.runStart + n - 1 : ts;
+    const last = ts + seconds - 1;
     const mark = (t: number): void =>
       this.tracker.anomalous(t, 'Capture_Silence', null, 'seconds', {
         value: this.zeroRun,
@@ -58,10 +59,18 @@ export class SilenceDetector implements Detector {
         message: `no packets for ${this.zeroRun} s (limit ${n} s): the capture may have stopped`,
         since: this.runStart,
       });
-    mark(at);
-    if (at !== ts + seconds - 1) {
-      this.tracker.step(at, out);
-      mark(ts + seconds - 1);
+    // Inside a gap every second from `at` on is anomalous: step the first raiseAfter of them
+    // one by one (as zero rows would be), so the raise comes `raiseAfter` seconds after the
+    // limit was reached; the caller steps `last`. Later seconds change nothing but the count.
+    const stepped = Math.min(last, at + this.tracker.cfg.raiseAfter - 1);
+    for (let t = at; t < stepped; t++) {
+      mark(t);
+      this.tracker.step(t, out);
+    }
+    mark(stepped);
+    if (stepped !== last) {
+      this.tracker.step(stepped, out);
+      mark(last);
     }
   }
 

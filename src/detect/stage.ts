@@ -116,7 +116,9 @@ export function createDetectStage(config: DetectConfig): DetectStage {
     gap(g: Gap): readonly Alert[] {
       const out: Alert[] = [];
       if (parts.silence !== undefined) collect(out, parts.silence.gap(g));
+      if (parts.threshold !== undefined) collect(out, parts.threshold.gap(g));
       parts.zscore?.gap(g);
+      if (parts.portScan !== undefined) collect(out, parts.portScan.gap(g));
       lastTs = Math.max(lastTs, g.to);
       return out;
     },

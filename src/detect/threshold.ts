@@ -5,10 +5,11 @@
 // Per host and second only numbers are compared: a host's rule is resolved once per
 // (id, generation), and its address is formatted only when it breaks a limit. Owned by detect2.
 
-import type { SecondHosts, SecondSummary } from '../aggregate/summary.js';
+import type { Gap, SecondHosts, SecondSummary } from '../aggregate/summary.js';
 import type { Alert } from './alert.js';
 import type { HostLimits, ThresholdConfig } from './config.js';
 import type { Detector } from './detector.js';
+import { parseCidr, type Cidr } from './addr.js';
 import { ListedHosts } from './listed-hosts.js';
 import type { Tracker } from './lifecycle.js';
 import { formatValue } from './units.js';
@@ -22,6 +23,11 @@ const HOST_CHECKS: readonly { key: HostMetric; note: string; metric: string }[] 
   { key: 'txPackets', note: 'Host_Tx_Packets_Threshold', metric: 'packets/s' },
   { key: 'rxPackets', note: 'Host_Rx_Packets_Threshold', metric: 'packets/s' },
 ];
+
+/** A value in full, with formatValue's unit spelling: "12500001 B/s", "20001 packets/s". */
+function exactValue(value: number, metric: string): string {
+  return metric.startsWith('bytes') ? `${value} B${metric.slice(5)}` : `${value} ${metric}`;
+}
 
 /** "No limit" in a limit row (every value compares below it). */
 const NO_LIMIT = Infinity;
@@ -38,9 +44,13 @@ export class ThresholdDetector implements Detector {
   private openBits = new Uint8Array(1024);
   /** Host id -> generation of the host the open bits belong to. */
   private openGen = new Float64Array(1024);
+  /** Host id -> the last second it was looked at with open bits (for resolves of idle hosts). */
+  private seenAt = new Float64Array(1024);
   /** Host id -> its address, for hosts with open bits (few). */
   private readonly openAddr = new Map<number, string>();
   private readonly listed = new ListedHosts();
+  /** Each rule's network (prefix length in `bits`). */
+  private readonly nets: readonly Cidr[];
 
   constructor(
     private readonly cfg: ThresholdConfig,
@@ -48,6 +58,11 @@ export class ThresholdDetector implements Detector {
   ) {
     const some = (l: Partial<HostLimits>): boolean => Object.values(l).some((v) => v !== null && v !== undefined);
     this.anyHostLimit = some(cfg.host) || cfg.hosts.some((r) => some(r.limits));
+    this.nets = cfg.hosts.map((r) => {
+      const c = parseCidr(r.match);
+      if (c === null) throw new Error(`threshold: bad network ${r.match}`); // validated by CidrSet already
+      return c;
+    });
     this.rows = new Float64Array(4 * (cfg.hosts.length + 1));
     for (let r = 0; r <= cfg.hosts.length; r++) {
       const l = r === 0 ? cfg.host : this.limitsOfRule(r - 1);
@@ -55,10 +70,30 @@ export class ThresholdDetector implements Detector {
     }
   }
 
+  /** Whether rule q is at least as wide as rule r and holds r's network. */
+  private contains(q: number, r: number): boolean {
+    const a = this.nets[q];
+    const b = this.nets[r];
+    if (a === undefined || b === undefined || a.version !== b.version || a.bits > b.bits) return false;
+    for (let i = 0; i < a.words.length; i++) {
+      if ((((b.words[i] ?? 0) & (a.masks[i] ?? 0)) >>> 0) !== a.words[i]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The limits of a host whose most specific rule is r: the generic limits, then every rule
+   * whose network holds r's, widest first, each over the last (a /32 that sets only tx bytes
+   * keeps its /16's packet limit). Of two rules for the same network the first listed wins.
+   */
   private limitsOfRule(r: number): HostLimits {
     const l = { ...this.cfg.host };
-    const rule = this.cfg.hosts[r];
-    if (rule !== undefined) {
+    const chain: number[] = [];
+    for (let q = 0; q < this.cfg.hosts.length; q++) if (this.contains(q, r)) chain.push(q);
+    chain.sort((x, y) => (this.nets[x]?.bits ?? 0) - (this.nets[y]?.bits ?? 0) || y - x);
+    for (const q of chain) {
+      const rule = this.cfg.hosts[q];
+      if (rule === undefined) continue;
       for (const [k, v] of Object.entries(rule.limits) as [HostMetric, number | null | undefined][]) {
         if (v !== undefined) l[k] = v;
       }
@@ -74,11 +109,18 @@ export class ThresholdDetector implements Detector {
 
   private over(ts: number, note: string, host: string | null, metric: string, value: number, limit: number): void {
     const who = host === null ? 'all traffic' : host;
+    let v = formatValue(value, metric);
+    let l = formatValue(limit, metric);
+    if (v === l) {
+      // Just over the limit: rounded alike, the two would read as equal.
+      v = exactValue(value, metric);
+      l = exactValue(limit, metric);
+    }
     this.tracker.anomalous(ts, note, host, metric, {
       value,
       threshold: limit,
       baseline: null,
-      message: `${who}: ${formatValue(value, metric)} over the limit of ${formatValue(limit, metric)}`,
+      message: `${who}: ${v} over the limit of ${l}`,
     });
   }
 
@@ -97,6 +139,9 @@ export class ThresholdDetector implements Detector {
     const og = new Float64Array(n);
     og.set(this.openGen);
     this.openGen = og;
+    const sa = new Float64Array(n);
+    sa.set(this.seenAt);
+    this.seenAt = sa;
   }
 
   /** Row offset of host i's limits (rules resolved once per id and generation). */
@@ -104,7 +149,11 @@ export class ThresholdDetector implements Detector {
     if (this.cfg.hosts.length === 0) return 0;
     if (this.ruleGen[id] === gen && (this.rowOf[id] ?? 0) > 0) return ((this.rowOf[id] ?? 1) - 1) * 4;
     const addr = hosts.address(i);
-    const r = this.cfg.hosts.findIndex((x) => x.nets.hasText(addr));
+    // The most specific network that holds the host (of equals, the first listed).
+    let r = -1;
+    for (let q = 0; q < this.cfg.hosts.length; q++) {
+      if ((r < 0 || (this.nets[q]?.bits ?? 0) > (this.nets[r]?.bits ?? 0)) && this.cfg.hosts[q]?.nets.hasText(addr) === true) r = q;
+    }
     this.rowOf[id] = r + 2; // row r + 1, stored + 1
     this.ruleGen[id] = gen;
     return (r + 1) * 4;
@@ -153,6 +202,16 @@ export class ThresholdDetector implements Detector {
       }
       this.openBits[id] = nb;
       this.openGen[id] = gen;
+      this.seenAt[id] = ts;
+    }
+    // Hosts with open conditions and no traffic this second are at 0 (for the resolve).
+    for (const [id, addr] of this.openAddr) {
+      if (this.seenAt[id] === ts) continue;
+      const bits = this.openBits[id] ?? 0;
+      for (let k = 0; k < 4; k++) {
+        const c = HOST_CHECKS[k];
+        if ((bits & (1 << k)) !== 0 && c !== undefined) this.tracker.normal(c.note, addr, 0);
+      }
     }
   }
 
@@ -177,6 +236,32 @@ export class ThresholdDetector implements Detector {
     const out: Alert[] = [];
     this.tracker.step(s.ts, out);
     this.unflag();
+    return out;
+  }
+
+  /**
+   * A run of empty seconds reported once (no summaries for them): seconds with no traffic,
+   * every value 0. Stepped until every condition has had `resolveAfter` of them (later
+   * seconds of the gap change nothing), so a limit broken before it resolves where zero
+   * rows would resolve it.
+   */
+  gap(g: Gap): readonly Alert[] {
+    const out: Alert[] = [];
+    if (g.to < g.from) return out;
+    const last = Math.min(g.to, g.from + this.cfg.resolveAfter - 1);
+    for (let t = g.from; t <= last; t++) {
+      this.tracker.normal('Global_Bytes_Threshold', null, 0);
+      this.tracker.normal('Global_Packets_Threshold', null, 0);
+      for (const [id, addr] of this.openAddr) {
+        const bits = this.openBits[id] ?? 0;
+        for (let k = 0; k < 4; k++) {
+          const c = HOST_CHECKS[k];
+          if ((bits & (1 << k)) !== 0 && c !== undefined) this.tracker.normal(c.note, addr, 0);
+        }
+      }
+      this.tracker.step(t, out);
+      this.unflag();
+    }
     return out;
   }
 

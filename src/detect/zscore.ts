@@ -149,6 +149,8 @@ export class ZscoreDetector implements Detector {
   /** All traffic's usual packets/s (0: unknown or not normalising) and this second's. */
   private usual = 0;
   private now = 0;
+  /** The series (metric) each global condition began with, while it is tracked. */
+  private readonly globalMetric: Record<'Global_Traffic_Spike' | 'Global_Traffic_Drop', string> = { Global_Traffic_Spike: 'packets/s', Global_Traffic_Drop: 'packets/s' };
 
   constructor(
     private readonly cfg: ZscoreConfig,
@@ -248,18 +250,32 @@ export class ZscoreDetector implements Detector {
     const bHit = this.score(this.gBytes, s.bytes, f.bytes, f.relative, raised) && r.anomalous;
     const rb: Scored = { ...r };
     const pHit = this.score(this.gPackets, s.packets, f.packets, f.relative, raised) && r.anomalous;
+    const rp: Scored = { ...r };
+    // A condition keeps the series it began with: its value, peak and resolve stay in one unit.
+    const spikeMetric = this.tracker.tracks('Global_Traffic_Spike', null) ? this.globalMetric.Global_Traffic_Spike : null;
+    const dropMetric = this.tracker.tracks('Global_Traffic_Drop', null) ? this.globalMetric.Global_Traffic_Drop : null;
+    const valueOf = (m: string | null): number => (m === 'bytes/s' ? s.bytes : s.packets);
     if (!bHit && !pHit) {
-      this.tracker.normal('Global_Traffic_Spike', null, s.packets);
-      this.tracker.normal('Global_Traffic_Drop', null, s.packets);
+      this.tracker.normal('Global_Traffic_Spike', null, valueOf(spikeMetric));
+      this.tracker.normal('Global_Traffic_Drop', null, valueOf(dropMetric));
       return;
     }
     const hits: [Scored, number, string][] = [];
     if (bHit) hits.push([rb, s.bytes, 'bytes/s']);
-    if (pHit) hits.push([{ ...r }, s.packets, 'packets/s']);
+    if (pHit) hits.push([rp, s.packets, 'packets/s']);
     hits.sort((a, b) => Math.abs(b[0].z) - Math.abs(a[0].z));
-    const [[hr, x, metric], other] = hits as [[Scored, number, string], ...[Scored, number, string][]];
-    const also = other === undefined ? '' : `; ${formatValue(other[1], other[2])} is ${Math.abs(other[0].z).toFixed(1)} sigma off too`;
-    this.mark(s.ts, hr.z > 0 ? 'Global_Traffic_Spike' : 'Global_Traffic_Drop', null, metric, x, hr, also);
+    const strongest = hits[0] as [Scored, number, string];
+    const note = strongest[0].z > 0 ? ('Global_Traffic_Spike' as const) : ('Global_Traffic_Drop' as const);
+    const kept = note === 'Global_Traffic_Spike' ? spikeMetric : dropMetric;
+    const metric = kept ?? strongest[2];
+    this.globalMetric[note] = metric;
+    const main: [Scored, number, string] = metric === 'bytes/s' ? [rb, s.bytes, metric] : [rp, s.packets, metric];
+    const other: [Scored, number, string] = metric === 'bytes/s' ? [rp, s.packets, 'packets/s'] : [rb, s.bytes, 'bytes/s'];
+    const otherHit = metric === 'bytes/s' ? pHit : bHit;
+    const also = otherHit ? `; ${formatValue(other[1], other[2])} is ${Math.abs(other[0].z).toFixed(1)} sigma off too` : '';
+    this.mark(s.ts, note, null, metric, main[1], main[0], also);
+    const otherNote = note === 'Global_Traffic_Spike' ? 'Global_Traffic_Drop' : 'Global_Traffic_Spike';
+    this.tracker.normal(otherNote, null, valueOf(otherNote === 'Global_Traffic_Spike' ? spikeMetric : dropMetric));
   }
 
   observe(s: SecondSummary, hosts?: SecondHosts): readonly Alert[] {

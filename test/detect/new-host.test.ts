@@ -1,6 +1,6 @@
 // new-host: learning period, local networks only, and the known-hosts file surviving a
 // restart (a second stage reading what the first wrote).
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
