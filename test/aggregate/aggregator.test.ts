@@ -7,8 +7,7 @@ import { Aggregator, FOLD_PACKETS, type AggregatorOptions } from '../../src/aggr
 import { LOG_SPILL_PACKETS } from '../../src/aggregate/second-window.js';
 import { formatIpv4 } from '../../src/aggregate/address.js';
 import type { Gap, HostStats, SecondSummary, SizeStats } from '../../src/aggregate/summary.js';
-import { createFrame } from '../../src/capture/frame.js';
-import { createDecodedPacket } from '../../src/decode/packet.js';
+import { ipv4Sender } from '../helpers/aggregate.js';
 
 const BASE: AggregatorOptions = { maxHosts: 100_000, topHosts: 10, maxGapSeconds: 60, reorderSeconds: 2 };
 
@@ -20,18 +19,7 @@ interface Out {
 function harness(o: Partial<AggregatorOptions> = {}): { agg: Aggregator; out: Out; send: (tsMicros: number, src: number, dst: number, size: number) => void } {
   const out: Out = { summaries: [], gaps: [] };
   const agg = new Aggregator({ ...BASE, ...o }, { summary: (s) => out.summaries.push(s), gap: (g) => out.gaps.push(g) });
-  const f = createFrame();
-  const p = createDecodedPacket();
-  const send = (tsMicros: number, src: number, dst: number, size: number): void => {
-    f.tsMicros = tsMicros;
-    f.caplen = size;
-    f.wirelen = size;
-    p.ipVersion = 4;
-    p.src4 = src >>> 0;
-    p.dst4 = dst >>> 0;
-    p.ipProto = 6;
-    agg.add(f, p);
-  };
+  const send = ipv4Sender(agg, 6);
   return { agg, out, send };
 }
 

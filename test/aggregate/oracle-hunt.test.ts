@@ -7,8 +7,7 @@ import { Aggregator, type AggregatorOptions } from '../../src/aggregate/aggregat
 import { formatIpv4 } from '../../src/aggregate/address.js';
 import { LOG_SPILL_PACKETS } from '../../src/aggregate/second-window.js';
 import type { Gap, SecondSummary, SizeStats } from '../../src/aggregate/summary.js';
-import { createFrame } from '../../src/capture/frame.js';
-import { createDecodedPacket } from '../../src/decode/packet.js';
+import { ipv4Sender } from '../helpers/aggregate.js';
 
 const BASE: AggregatorOptions = { maxHosts: 100_000, topHosts: 10, maxGapSeconds: 60, reorderSeconds: 2 };
 const S = 1_000_000;
@@ -28,18 +27,7 @@ function harness(o: Partial<AggregatorOptions> = {}) {
       },
     },
   );
-  const f = createFrame();
-  const p = createDecodedPacket();
-  const send = (tsMicros: number, src: number, dst: number, size: number): void => {
-    f.tsMicros = tsMicros;
-    f.caplen = size;
-    f.wirelen = size;
-    p.ipVersion = 4;
-    p.src4 = src >>> 0;
-    p.dst4 = dst >>> 0;
-    p.ipProto = 17;
-    agg.add(f, p);
-  };
+  const send = ipv4Sender(agg, 17);
   return { agg, out, send };
 }
 
