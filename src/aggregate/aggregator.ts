@@ -13,9 +13,10 @@ import type { Frame } from '../capture/frame.js';
 import { ANOMALY_COUNT, ANOMALY_NAMES, NONIP, type DecodedPacket } from '../decode/packet.js';
 import { HostTable, RX, TX } from './host-table.js';
 import { PROTO_IPV4, PROTO_IPV6, PROTO_NONIP_BASE, PROTO_SLOTS, protocolObject } from './protocols.js';
-import { SecondWindow } from './second-window.js';
+import { OpenCounts, SecondWindow } from './second-window.js';
 import { exactSizeStats, mergedSizeStats } from './size-stats.js';
 import { SpillSizes } from './spill-sizes.js';
+import { SMALL_TOP, TopK, smallTop } from './top.js';
 import type { Gap, HostStats, Report, SecondHosts, SecondSummary, SizeStats } from './summary.js';
 
 export interface AggregatorOptions {
@@ -40,6 +41,8 @@ export interface AggregatorEvents {
 const PAIR_BYTES = 16;
 /** New hosts whose addresses a summary lists (the count is always exact). */
 export const MAX_NEW_HOST_ADDRS = 100;
+/** Closed windows kept for reuse; more are left to the garbage collector. */
+const MAX_SPARE_WINDOWS = 4;
 /** Pending sizes are folded into the host table at the latest after this many packets. */
 export const FOLD_PACKETS = 1_048_576;
 
@@ -49,6 +52,8 @@ export class Aggregator {
   readonly hosts: HostTable;
   private readonly windows = new Map<number, SecondWindow>();
   private readonly spare: SecondWindow[] = [];
+  /** Per host id: open seconds it has traffic in (its id is kept while any). */
+  private readonly open: OpenCounts;
   private cur: SecondWindow | null = null;
   private curSec = -1;
   /** Highest second seen (by packet or tick); -1 before anything. */
@@ -108,15 +113,16 @@ export class Aggregator {
       maxHosts: o.maxHosts,
       histogramPairs: Math.floor((o.histogramBytes ?? 64 * 1024 * 1024) / PAIR_BYTES),
       onGrow: (cap) => {
+        this.open.grow(cap);
         for (const w of this.windows.values()) w.grow(cap);
         for (const w of this.spare) w.grow(cap);
       },
       // a host with traffic in an open second keeps its id until that second closes
-      pinned: (id) => {
-        for (const w of this.windows.values()) if (w.isActive(id)) return true;
-        return false;
-      },
+      // (counted, not searched: with --reorder 300 a full table looked through 301 seconds
+      // for each of 16 eviction candidates per new host)
+      pinned: (id) => (this.open.n[id] ?? 0) > 0,
     });
+    this.open = new OpenCounts(this.hosts.index.cap);
   }
 
   /** Live sources: seconds start now, so a quiet start still yields zero summaries. */
@@ -213,7 +219,7 @@ export class Aggregator {
   private windowFor(sec: number): SecondWindow {
     let w = this.windows.get(sec);
     if (w === undefined) {
-      w = this.spare.pop() ?? new SecondWindow(this.hosts.index.cap);
+      w = this.spare.pop() ?? new SecondWindow(this.hosts.index.cap, this.open);
       w.grow(this.hosts.index.cap);
       w.reset(sec);
       this.windows.set(sec, w);
@@ -327,6 +333,7 @@ export class Aggregator {
 
   private emitWindow(w: SecondWindow): void {
     this.windows.delete(w.sec);
+    w.release();
     if (this.cur === w) {
       this.cur = null;
       this.curSec = -1;
@@ -338,7 +345,7 @@ export class Aggregator {
     const act = w.active;
     for (let i = 0; i < w.activeLen; i++) {
       const id = act[i] ?? 0;
-      t.addCounts(id, c[id * 4] ?? 0, c[id * 4 + 1] ?? 0, c[id * 4 + 2] ?? 0, c[id * 4 + 3] ?? 0, w.sec);
+      t.addCounts(id, c[i * 4] ?? 0, c[i * 4 + 1] ?? 0, c[i * 4 + 2] ?? 0, c[i * 4 + 3] ?? 0, w.sec);
     }
     const hosts = this.topOfWindow(w);
     this.handOn(w);
@@ -360,7 +367,8 @@ export class Aggregator {
     this.view.window = w;
     this.ev.summary(s, this.view);
     this.view.window = null;
-    this.spare.push(w);
+    // a burst of open seconds (--reorder 300) does not leave its windows behind
+    if (this.spare.length < MAX_SPARE_WINDOWS) this.spare.push(w);
   }
 
   /** Move a window's log to the pending sizes (folded later, in bulk). */
@@ -385,7 +393,9 @@ export class Aggregator {
     const limit = this.o.topHosts;
     if (limit === 0 || w.activeLen === 0) return [];
     const c = w.cnt;
-    const ids = topOf(w.active, w.activeLen, limit, (id) => w.bytesOf(id));
+    const ids = topOf(w, limit);
+    // the listed hosts' count offsets in c
+    const at = ids.map((id) => w.slotOf(id) * 4);
     const t = this.hosts;
     if (this.rank.length < t.index.cap) this.rank = new Int32Array(t.index.cap).fill(-1);
     const rank = this.rank;
@@ -402,10 +412,11 @@ export class Aggregator {
       rank[id] = k;
       start[2 * k] = total;
       fill[2 * k] = total;
-      total += Math.min(c[id * 4] ?? 0, logged);
+      const o = at[k] ?? 0;
+      total += Math.min(c[o] ?? 0, logged);
       start[2 * k + 1] = total;
       fill[2 * k + 1] = total;
-      total += Math.min(c[id * 4 + 2] ?? 0, logged);
+      total += Math.min(c[o + 2] ?? 0, logged);
     }
     start[runs] = total;
     if (this.runSizes.length < total) this.runSizes = new Uint32Array(Math.max(total, 2 * this.runSizes.length));
@@ -447,8 +458,8 @@ export class Aggregator {
       const rx = sizes.subarray(rx0, fill[2 * k + 1] ?? rx0);
       return {
         addr: t.addressOf(id),
-        tx: { packets: c[id * 4] ?? 0, bytes: c[id * 4 + 1] ?? 0, size: stats(id, 0, tx) },
-        rx: { packets: c[id * 4 + 2] ?? 0, bytes: c[id * 4 + 3] ?? 0, size: stats(id, 1, rx) },
+        tx: { packets: c[(at[k] ?? 0)] ?? 0, bytes: c[(at[k] ?? 0) + 1] ?? 0, size: stats(id, 0, tx) },
+        rx: { packets: c[(at[k] ?? 0) + 2] ?? 0, bytes: c[(at[k] ?? 0) + 3] ?? 0, size: stats(id, 1, rx) },
       };
     });
   }
@@ -602,16 +613,16 @@ class WindowHosts implements SecondHosts {
       const id = w.active[i] ?? 0;
       ids[i] = id;
       gens[i] = t.generation[id] ?? 0;
-      cnt[i * 4] = w.cnt[id * 4] ?? 0;
-      cnt[i * 4 + 1] = w.cnt[id * 4 + 1] ?? 0;
-      cnt[i * 4 + 2] = w.cnt[id * 4 + 2] ?? 0;
-      cnt[i * 4 + 3] = w.cnt[id * 4 + 3] ?? 0;
+      cnt[i * 4] = w.cnt[i * 4] ?? 0;
+      cnt[i * 4 + 1] = w.cnt[i * 4 + 1] ?? 0;
+      cnt[i * 4 + 2] = w.cnt[i * 4 + 2] ?? 0;
+      cnt[i * 4 + 3] = w.cnt[i * 4 + 3] ?? 0;
       t.copyAddress(id, addr, i * 5);
     }
   }
   private cnt(i: number, k: number): number {
     const w = this.window;
-    return w === null ? 0 : (w.cnt[(w.active[i] ?? 0) * 4 + k] ?? 0);
+    return w === null ? 0 : (w.cnt[i * 4 + k] ?? 0);
   }
   txPackets(i: number): number {
     return this.cnt(i, 0);
@@ -628,26 +639,14 @@ class WindowHosts implements SecondHosts {
 }
 
 /** The `limit` largest ids of list[0..len) by value, largest first, ties by id. */
-function topOf(list: Int32Array, len: number, limit: number, value: (id: number) => number): number[] {
-  const best: number[] = [];
-  let floor = -1;
-  for (let i = 0; i < len; i++) {
-    const id = list[i] ?? 0;
-    const v = value(id);
-    if (best.length === limit && v < floor) continue;
-    let k = best.length;
-    while (k > 0) {
-      const b = best[k - 1] ?? 0;
-      const bv = value(b);
-      if (bv > v || (bv === v && b < id)) break;
-      k--;
-    }
-    if (k >= limit) continue;
-    best.splice(k, 0, id);
-    if (best.length > limit) best.pop();
-    if (best.length === limit) floor = value(best[limit - 1] ?? 0);
-  }
-  return best;
+/** The window's `limit` hosts with the most bytes (tx + rx), most first, ties by id. */
+function topOf(w: SecondWindow, limit: number): number[] {
+  const len = w.activeLen;
+  const list = w.active;
+  if (limit <= SMALL_TOP) return smallTop(len, limit, (i) => list[i] ?? 0, (i) => w.bytesAt(i));
+  const top = new TopK(limit, len);
+  for (let i = 0; i < len; i++) top.offer(list[i] ?? 0, w.bytesAt(i));
+  return top.result();
 }
 
 export function anomalyObject(counts: Float64Array): Record<string, number> {

@@ -9,6 +9,7 @@ import { AddressIndex } from './address-index.js';
 import { FLOOR_CLASS, HistogramPool, MAX_CLASS, MIN_CLASS } from './histogram-pool.js';
 import { bucketLow, bucketWidth } from './quantize.js';
 import type { DirectionStats, HostStats, SizeStats } from './summary.js';
+import { SMALL_TOP, TopK, smallTop } from './top.js';
 
 /** Precision of size histograms (quantize.ts): exact below 256, within 1/256 above. */
 export const SIZE_BITS = 7;
@@ -564,17 +565,8 @@ export function topIds(ix: AddressIndex, limit: number, value: (id: number) => n
     for (let id = 0; id < end; id++) if (ix.fam[id] !== 0) all.push(id);
     return all.sort((a, b) => value(b) - value(a) || a - b);
   }
-  const best: number[] = [];
-  let floor = -1;
-  for (let id = 0; id < end; id++) {
-    if (ix.fam[id] === 0) continue;
-    const v = value(id);
-    if (best.length === limit && v <= floor) continue;
-    let k = best.length;
-    while (k > 0 && value(best[k - 1] ?? 0) < v) k--;
-    best.splice(k, 0, id);
-    if (best.length > limit) best.pop();
-    if (best.length === limit) floor = value(best[limit - 1] ?? 0);
-  }
-  return best;
+  if (limit <= SMALL_TOP) return smallTop(end, limit, (id) => (ix.fam[id] !== 0 ? id : -1), value);
+  const top = new TopK(limit, ix.count);
+  for (let id = 0; id < end; id++) if (ix.fam[id] !== 0) top.offer(id, value(id));
+  return top.result();
 }

@@ -1,4 +1,4 @@
-// pcapng (draft-ietf-opsawg-pcapng): sections in either byte order, any number of
+// pcapng (draft-ietf-opsawg-pcapng): sections in either byte order, up to MAX_INTERFACES
 // interfaces each with its own link type, if_tsresol (decimal or binary) and if_tsoffset;
 // EPB, SPB and the obsolete PB carry packets; ISB drop counters are read; every other
 // block (NRB, DSB, custom, unknown) is skipped. Blocks are parsed in place.
@@ -17,6 +17,13 @@ const BLOCK_EPB = 0x00000006;
 const BOM = 0x1a2b3c4d;
 /** Largest block we accept; also bounds what is buffered for one block. */
 export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+/**
+ * Most interfaces one section may describe. Each costs a few numbers of state for the rest
+ * of its section, and an interface description block is only 20 bytes (a few kilobytes of
+ * gzip hold millions): without a limit a small file could take gigabytes. Packet blocks of
+ * the obsolete PB name their interface in 16 bits; real captures have a handful.
+ */
+export const MAX_INTERFACES = 65536;
 
 const OPT_END = 0;
 const OPT_IF_TSRESOL = 9;
@@ -67,10 +74,12 @@ export class PcapngParser implements RecordParser {
   private ifOffsetMicros: number[] = [];
   /** Last timestamp seen, given to SPB packets, which carry none. */
   private lastTs = 0;
-  /** isb_ifdrop by (section, interface), latest value wins. */
-  private readonly drops = new Map<string, number>();
-  private section = 0;
-  private sections = 0;
+  /** isb_ifdrop by interface of the current section, latest value wins (defined interfaces only). */
+  private readonly drops = new Map<number, number>();
+  /** Sum of the latest isb_ifdrop per interface of the sections before this one. */
+  private dropsBefore = 0;
+  /** Whether any ISB gave a drop count. */
+  private anyDrops = false;
   // readable oddities
   private caplenOverWirelen = 0;
   private spbPackets = 0;
@@ -231,18 +240,22 @@ export class PcapngParser implements RecordParser {
       this.fail('ERR_PCAPNG_BAD_BLOCK', q, p, `section header version ${major}.x is not pcapng 1.x: cannot read this section`);
     }
     this.inSection = true;
+    for (const d of this.drops.values()) this.dropsBefore += d;
+    this.drops.clear();
     this.ifCount = 0;
     this.ifLinktype = [];
     this.ifSnaplen = [];
     this.ifMode = [];
     this.ifParam = [];
     this.ifOffsetMicros = [];
-    this.section = this.sections++;
   }
 
   private addInterface(q: ByteQueue, p: number, bodyEnd: number): void {
     const v = q.view;
     const le = this.le;
+    if (this.ifCount >= MAX_INTERFACES) {
+      this.fail('ERR_PCAPNG_BAD_BLOCK', q, p, `section describes more than ${MAX_INTERFACES} interfaces: the file is corrupt from here`);
+    }
     const i = this.ifCount++;
     this.ifLinktype[i] = v.getUint16(p + 8, le);
     this.ifSnaplen[i] = v.getUint32(p + 12, le);
@@ -293,6 +306,9 @@ export class PcapngParser implements RecordParser {
     const v = q.view;
     const le = this.le;
     const iface = v.getUint32(p + 8, le);
+    // Statistics of an interface the section did not describe describe nothing we read (and
+    // keeping them would let a file grow this map by one entry per 32-byte block).
+    if (iface >= this.ifCount) return;
     for (let o = p + 20; o + 4 <= bodyEnd; ) {
       const code = v.getUint16(o, le);
       const olen = v.getUint16(o + 2, le);
@@ -302,7 +318,8 @@ export class PcapngParser implements RecordParser {
       if (code === OPT_ISB_IFDROP && olen >= 8) {
         const hi = v.getUint32(le ? val + 4 : val, le);
         const lo = v.getUint32(le ? val : val + 4, le);
-        this.drops.set(`${this.section}/${iface}`, hi * 4294967296 + lo);
+        this.drops.set(iface, hi * 4294967296 + lo);
+        this.anyDrops = true;
       }
       o = val + ((olen + 3) & ~3);
     }
@@ -329,8 +346,8 @@ export class PcapngParser implements RecordParser {
   }
 
   dropped(): number | null {
-    if (this.drops.size === 0) return null;
-    let n = 0;
+    if (!this.anyDrops) return null;
+    let n = this.dropsBefore;
     for (const d of this.drops.values()) n += d;
     return n;
   }

@@ -20,6 +20,8 @@ export interface Entry {
   readonly buf: Buffer;
   /** Hosts-limited summary variants, by limit: at most MAX_VARIANTS, made on first use. */
   variants: Map<number, Buffer> | null;
+  /** In the hub's history: its bytes (buf and variants) count against the history's budget. */
+  held?: boolean;
 }
 
 /** Why a client went away, for /metrics. */
@@ -36,6 +38,12 @@ const MAX_OPEN_ALERTS = 1000;
 /** Hosts-limited variants cached per summary; rarer limits are encoded when sent, so what
  *  clients ask for cannot grow the history beyond this many copies of each summary. */
 export const MAX_VARIANTS = 4;
+/**
+ * Most bytes of encoded summaries (and their cached variants) the history keeps, whatever
+ * --feed-history says: a summary's size grows with --top, so N summaries alone bound
+ * nothing (20,000 summaries of 100 hosts held 750 MB, and --top has no limit). Past it the oldest go first.
+ */
+export const HISTORY_MAX_BYTES = 64 * 1024 * 1024;
 
 export class FeedClient {
   readonly ws: WebSocket;
@@ -93,14 +101,18 @@ export class Hub {
     alertsRaised: new Map(),
   };
   private readonly historySize: number;
+  private readonly historyBudget: number;
+  /** Bytes of the history's entries (buf and cached variants). */
+  historyBytes = 0;
   private readonly highWater: number;
   private readonly lowWater: number;
   private readonly maxLagMs: number;
   private readonly closeGraceMs: number;
   private readonly now: () => number;
 
-  constructor(opts: { history: number; highWaterBytes: number; maxLagMs: number; closeGraceMs: number; now?: () => number }) {
+  constructor(opts: { history: number; historyBytes?: number; highWaterBytes: number; maxLagMs: number; closeGraceMs: number; now?: () => number }) {
     this.historySize = opts.history;
+    this.historyBudget = opts.historyBytes ?? HISTORY_MAX_BYTES;
     this.highWater = opts.highWaterBytes;
     this.lowWater = opts.highWaterBytes >>> 2;
     this.maxLagMs = opts.maxLagMs;
@@ -114,7 +126,10 @@ export class Hub {
     const entry: Entry = { seq, type: msg.type, msg, buf: Buffer.from(withSeq(json, seq)), variants: null };
     this.counters.published++;
     this.remember(entry);
-    if (msg.type === 'summary') this.cacheCommonVariants(entry);
+    if (msg.type === 'summary') {
+      this.cacheCommonVariants(entry);
+      this.trimHistory();
+    }
     for (const c of this.clients) this.deliver(c, entry);
   }
 
@@ -135,8 +150,10 @@ export class Hub {
       case 'summary':
         this.lastSummary = e;
         if (this.historySize > 0) {
+          e.held = true;
+          this.historyBytes += entryBytes(e);
           this.history.push(e);
-          if (this.history.length > this.historySize) this.history.shift();
+          this.trimHistory();
         }
         break;
       case 'stats':
@@ -168,6 +185,22 @@ export class Hub {
     }
   }
 
+  /** Oldest summaries out past --feed-history entries or the byte budget (the newest stays). */
+  private trimHistory(): void {
+    const h = this.history;
+    let drop = 0;
+    let bytes = this.historyBytes;
+    while (h.length - drop > this.historySize || (bytes > this.historyBudget && h.length - drop > 1)) {
+      const old = h[drop++];
+      if (old === undefined) break;
+      old.held = false;
+      bytes -= entryBytes(old);
+    }
+    if (drop === 0) return;
+    h.splice(0, drop);
+    this.historyBytes = bytes;
+  }
+
   /** The JSON a client with this hosts limit gets for an entry: cached while the entry has
    *  a free variant slot, else encoded for this use only. */
   bufFor(e: Entry, hosts: number): Buffer {
@@ -176,7 +209,14 @@ export class Hub {
     if (cached !== undefined) return cached;
     const s = Buffer.from(withSeq(JSON.stringify({ ...e.msg, hosts: e.msg.hosts.slice(0, hosts) }), e.seq));
     e.variants ??= new Map();
-    if (e.variants.size < MAX_VARIANTS) e.variants.set(hosts, s);
+    if (e.variants.size >= MAX_VARIANTS) return s;
+    if (e.held === true) {
+      // a history entry caches it only within the budget (the history is not trimmed here:
+      // a hello may be walking it)
+      if (this.historyBytes + s.length > this.historyBudget && this.history.length > 1) return s;
+      this.historyBytes += s.length;
+    }
+    e.variants.set(hosts, s);
     return s;
   }
 
@@ -305,4 +345,10 @@ export class Hub {
 /** Put `"seq":N` last in a serialised message object: one string per message, not per client. */
 export function withSeq(json: string, seq: number): string {
   return `${json.slice(0, -1)},"seq":${seq}}`;
+}
+
+function entryBytes(e: Entry): number {
+  let n = e.buf.length;
+  if (e.variants !== null) for (const v of e.variants.values()) n += v.length;
+  return n;
 }
