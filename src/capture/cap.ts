@@ -41,7 +41,7 @@ export interface CapModule {
 }
 
 /** The fixes printed with ERR_CAP_UNAVAILABLE (README "Live capture", native-notes/building.md). */
-export const CAP_FIX = 'install the libpcap headers and rebuild it: apt-get install libpcap-dev && npm run build:cap';
+export const CAP_FIX = 'install the libpcap headers and rebuild it: apt-get install libpcap-dev && npm run build:cap (where netpulse is installed as a package: npm rebuild netpulse)';
 /** npm removes an optional dependency whose build failed, so then it must be installed again. */
 export const CAP_FIX_INSTALL =
   'install the libpcap headers, then install netpulse again: apt-get install libpcap-dev && npm ci (in a checkout; npm install -g netpulse when installed globally)';

@@ -23,7 +23,8 @@ export interface FileSourceOptions {
   readonly files: readonly string[];
   /** 'max' (default) or a multiple of real time (1 = real time). */
   readonly speed?: ReplaySpeed;
-  /** Pauses between packets longer than this (wall ms) are cut to 1 s (long capture gaps). */
+  /** Pauses between packets longer than this (wall ms) are cut to 1 s (long capture gaps); a
+   *  pause shorter than 1 s is never lengthened. */
   readonly maxPauseMs?: number;
   /** Bytes per read from a plain file. */
   readonly chunkBytes?: number;
@@ -227,6 +228,9 @@ export class FileSource implements PacketSource {
   private stopped = false;
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Resolves when stop() is called: ends a wait for input that may never come. */
+  private readonly stopSignal: Promise<false>;
+  private signalStop: () => void = () => undefined;
   private backpressure: (() => Promise<void> | null) | null = null;
   private pressure: Pressure = { held: false };
   /** parseAvailable stopped for backpressure with records still in the buffer. */
@@ -250,6 +254,7 @@ export class FileSource implements PacketSource {
   constructor(opts: FileSourceOptions) {
     this.opts = opts;
     this.description = `file ${opts.files.join(' ')}`;
+    this.stopSignal = new Promise<false>((resolve) => (this.signalStop = () => resolve(false)));
   }
 
   setBackpressure(wait: () => Promise<void> | null, pressure: Pressure): void {
@@ -270,6 +275,7 @@ export class FileSource implements PacketSource {
 
   stop(): void {
     this.stopped = true;
+    this.signalStop();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const w = this.wake;
@@ -352,6 +358,16 @@ export class FileSource implements PacketSource {
     }
   }
 
+  /**
+   * input.fill, or false as soon as stop() is called: a quiet pipe or stdin (`tcpdump -w -` on
+   * an idle link, a writer that paused) must not hold Ctrl-C or SIGTERM until it sends more.
+   * The abandoned read is left to finishParser's close.
+   */
+  private fillUnlessStopped(input: ChunkInput, q: ByteQueue, want: number): Promise<boolean> {
+    if (this.stopped) return this.stopSignal;
+    return Promise.race([input.fill(q, want), this.stopSignal]);
+  }
+
   private async readOne(path: string, onFrame: FrameHandler): Promise<void> {
     const subject = path === '-' ? '<stdin>' : path;
     const q = this.queue;
@@ -384,9 +400,10 @@ export class FileSource implements PacketSource {
       }
     }
     this.input = input;
-    while (q.available < 8 && (await input.fill(q, 8 - q.available))) {
+    while (q.available < 8 && (await this.fillUnlessStopped(input, q, 8 - q.available))) {
       /* gather enough bytes to recognise the format */
     }
+    if (this.stopped) return;
     if (q.available === 0) {
       throw new CaptureFormatError('ERR_EMPTY_INPUT', 'input is empty: there is no capture header (did the capture command fail?)', { subject, offset: 0 });
     }
@@ -396,9 +413,10 @@ export class FileSource implements PacketSource {
       this.input = input;
       q.base = 0;
       q.start = q.end = 0;
-      while (q.available < 8 && (await input.fill(q, 8 - q.available))) {
+      while (q.available < 8 && (await this.fillUnlessStopped(input, q, 8 - q.available))) {
         /* gather enough bytes to recognise the format */
       }
+      if (this.stopped) return;
       if (q.available === 0) {
         throw new CaptureFormatError('ERR_EMPTY_INPUT', `${compression} stream decompresses to nothing: there is no capture inside`, { subject, offset: 0 });
       }
@@ -417,8 +435,11 @@ export class FileSource implements PacketSource {
         this.midChunk = false;
         continue;
       }
-      if (!(await input.fill(q, q.need - q.available))) break;
+      if (!(await this.fillUnlessStopped(input, q, q.need - q.available))) break;
     }
+    // stopped while waiting for input: what was read is counted; a record cut short by the
+    // stop is not a truncated file
+    if (this.stopped) return;
     parser.finish(q);
     this.finishParser();
   }
@@ -460,8 +481,10 @@ export class FileSource implements PacketSource {
       }
       this.lastDueTs = ts;
       let wait = this.anchorWall + (ts - this.anchorTs) / 1000 / speed - performance.now();
-      if (wait > maxPause) {
-        // A long quiet stretch in the capture: wait a second, not hours.
+      if (wait > maxPause && wait > 1000) {
+        // A long quiet stretch in the capture: wait a second, not hours. A pause already
+        // shorter than a second (a high --speed, a small --max-gap) is kept: cutting never
+        // lengthens it (at 1000x a 65 s pause is 65 ms, not a second).
         this.anchorWall = performance.now() + 1000;
         this.anchorTs = ts;
         wait = 1000;

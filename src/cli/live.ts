@@ -116,7 +116,7 @@ export function openLines(info: LiveOpenInfo): string[] {
     lines.push('warning: libpcap.so is missing (libpcap-dev), so cap cannot turn on immediate mode: packets may be stamped up to 1 s late; apt-get install libpcap-dev');
   }
   if (info.capAbortsOnDeviceDown === true) {
-    lines.push('warning: this cap build aborts netpulse if the interface goes down; rebuild it with npm run build:cap');
+    lines.push('warning: this cap build aborts netpulse if the interface goes down; rebuild it with npm run build:cap (installed as a package: npm rebuild netpulse)');
   }
   return lines;
 }

@@ -33,7 +33,7 @@ describe('capUnavailable', () => {
     const e = capUnavailable(new Error(msg));
     expect(e.code).toBe('ERR_CAP_UNAVAILABLE');
     expect(e.message).toMatch(want);
-    expect(e.message).toMatch(/apt-get install libpcap-dev && npm (run build:cap$|ci )/);
+    expect(e.message).toMatch(/apt-get install libpcap-dev && npm (run build:cap \(where netpulse is installed as a package: npm rebuild netpulse\)$|ci )/);
     expect(e.oneLine()).not.toContain('\n');
   });
 });

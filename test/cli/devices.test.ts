@@ -80,6 +80,6 @@ describe.skipIf(problem !== null)(`netpulse devices${problem === null ? '' : ` (
     }
     expect(status).toBe(5);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(/never built.*apt-get install libpcap-dev && npm run build:cap \[ERR_CAP_UNAVAILABLE\]$/m);
+    expect(stderr).toMatch(/never built.*apt-get install libpcap-dev && npm run build:cap \(where netpulse is installed as a package: npm rebuild netpulse\) \[ERR_CAP_UNAVAILABLE\]$/m);
   });
 });
