@@ -10,8 +10,13 @@ import { CLI, run } from '../helpers/cli.js';
 // devices needs the cap binding (libpcap); without it the command fails for that reason
 const listed = run(['devices', '--json']);
 const problem = listed.status === 0 ? null : listed.stderr.trim();
+// CI (NETPULSE_REQUIRE_TOOLS=1) installs libpcap and builds cap: there a failing `devices`
+// is a failure of these tests, never a reason to skip them
+const required = process.env.NETPULSE_REQUIRE_TOOLS === '1';
+if (problem !== null && !required) process.stderr.write(`skipping devices into a full disk: netpulse devices fails here (${problem})\n`);
+if (!existsSync('/dev/full') && required) throw new Error('/dev/full is missing but NETPULSE_REQUIRE_TOOLS=1');
 
-describe.runIf(existsSync('/dev/full') && problem === null)('devices into a full disk', () => {
+describe.runIf(existsSync('/dev/full') && (problem === null || required))('devices into a full disk', () => {
   for (const args of [[], ['--json']]) {
     it(`is one ERR_OUTPUT line, exit status 6 (${args.join(' ') || 'text'})`, () => {
       const full = openSync('/dev/full', 'w');
@@ -23,7 +28,7 @@ describe.runIf(existsSync('/dev/full') && problem === null)('devices into a full
   }
 
   it('into a pipe the list is written, exit status 0', () => {
-    expect(listed.status).toBe(0);
+    expect(listed.status, listed.stderr).toBe(0);
     expect(Array.isArray(JSON.parse(listed.stdout))).toBe(true);
   });
 });

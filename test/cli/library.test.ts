@@ -107,7 +107,8 @@ console.log(JSON.stringify(out));
     expect(out.truth).toEqual([expect.any(Number), 'syn-flood']);
     expect(out.deep).toBeGreaterThan(0);
     expect(out.stage).toEqual([]);
-    expect(out.sinks).toBeGreaterThanOrEqual(0);
+    // README: alerts go to the console unless --no-console-alerts; file, webhook and alertmanager default to none
+    expect(out.sinks).toBe(1);
     expect(out.detection).toBe('function');
     expect(out.run).toEqual(['eof', 3 + (out.truth as number[])[0]!]);
     expect(out.missing).toEqual([true, 'ERR_FILE_NOT_FOUND', 4]);
