@@ -4,7 +4,7 @@
 // time. Plain files are read straight into the parser's buffer; streams are copied once.
 
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, openSync, writeSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
@@ -226,6 +226,8 @@ export class FileSource implements PacketSource {
   private readonly frame: Frame = createFrame();
   private readonly queue = new ByteQueue(1 << 20, MAX_BLOCK_BYTES + (1 << 20));
   private stopped = false;
+  /** The named pipe being opened or read, if the current input is one. */
+  private fifo: string | null = null;
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Resolves when stop() is called: ends a wait for input that may never come. */
@@ -276,6 +278,8 @@ export class FileSource implements PacketSource {
   stop(): void {
     this.stopped = true;
     this.signalStop();
+    // still waiting for a writer to open the named pipe: this wakes the open
+    if (this.fifo !== null && this.input === null) pokeFifo(this.fifo);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const w = this.wake;
@@ -347,9 +351,16 @@ export class FileSource implements PacketSource {
   private finishParser(): void {
     if (this.input) {
       this.rawDone += this.input.rawBytes();
+      const fifo = this.stopped ? this.fifo : null;
+      // (close() destroys the stream at once: it asks for no more reads)
       void this.input.close();
       this.input = null;
+      // Stopped while a named pipe's writer is quiet: a read is still blocked in a libuv
+      // thread, and the process cannot exit until it returns (Node joins those threads at
+      // exit). One byte written to the pipe ends that read.
+      if (fifo !== null) pokeFifo(fifo);
     }
+    this.fifo = null;
     if (this.parser) {
       this.parser.anomalies(this.anomalyCounts);
       const d = this.parser.dropped();
@@ -381,7 +392,13 @@ export class FileSource implements PacketSource {
       let raw = 0;
       input = new StreamInput(countBytes(src, (n) => (raw += n)), subject, () => raw);
     } else {
+      // a named pipe's open waits for a writer: stop() must be able to end that wait
+      this.fifo = await stat(path).then((st) => (st.isFIFO() ? path : null)).catch(() => null);
       const fh = await openFile(path);
+      if (this.stopped) {
+        await fh.close().catch(() => undefined);
+        return;
+      }
       let stream = false;
       try {
         stream = isStream(await fh.stat());
@@ -805,4 +822,21 @@ async function* countBytes(src: AsyncIterable<Uint8Array>, add: (n: number) => v
 /** Collect readable oddities of a finished source into `into`. */
 export function mergeCounts(into: Record<string, number>, from: Record<string, number>): void {
   for (const [k, n] of Object.entries(from)) addCount(into, k, n);
+}
+
+/**
+ * Wake whatever of ours waits on named pipe `path` (an open for a writer, a blocked read):
+ * open it for writing without blocking and write one byte. Best effort: a pipe already gone,
+ * or full (then nothing of ours is blocked reading it), needs nothing.
+ */
+function pokeFifo(path: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    writeSync(fd, Buffer.alloc(1));
+  } catch {
+    // nothing to wake
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
 }

@@ -80,3 +80,54 @@ describe.skipIf(!corpus)('inputs that are pipes, not files', () => {
     }
   });
 });
+
+describe.skipIf(!corpus)('a named pipe and a stop signal', () => {
+  /** Spawn `replay FIFO --json`, signal it after `waitMs`, and time its exit. */
+  async function stopOn(fifo: string, waitMs: number): Promise<{ status: number | null; ms: number; stdout: string; stderr: string }> {
+    const child = spawn(process.execPath, [CLI, 'replay', fifo, '--json', '--detectors', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const closed = new Promise<number | null>((done) => child.on('close', (status) => done(status)));
+    await new Promise((r) => setTimeout(r, waitMs));
+    const t0 = performance.now();
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const status = await closed;
+    clearTimeout(killer);
+    return { status, ms: performance.now() - t0, stdout, stderr };
+  }
+
+  it('ends at once on SIGTERM while the writer holds the pipe open and sends nothing (a read was left blocked)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-fifo-stop-'));
+    const name = 'zeek-5-pings.pcap';
+    const src = join(REAL, name);
+    const fifo = join(dir, 'quiet');
+    execFileSync('mkfifo', [fifo]);
+    // tcpdump -w FIFO on a quiet link: the capture so far, then the pipe stays open
+    const w = spawn('sh', ['-c', 'exec 3>"$2"; cat "$1" >&3; sleep 30', 'sh', src, fifo], { stdio: 'ignore' });
+    w.on('error', () => undefined);
+    try {
+      const r = await stopOn(fifo, 1500);
+      expect(r.ms).toBeLessThan(3000);
+      expect(r.status).toBe(130);
+      expect(r.stderr).toContain('interrupted by SIGTERM');
+      const report = ndjson(r.stdout).find((m) => m.type === 'report');
+      // what was read before the signal is reported (all of it, unless the machine was too slow to read 10 packets in 1.5 s)
+      expect(report?.packets).toBeLessThanOrEqual(truth(name).packets);
+    } finally {
+      w.kill('SIGKILL');
+    }
+  }, 20_000);
+
+  it('ends at once on SIGTERM while no writer has opened the pipe yet', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'np-fifo-stop-'));
+    const fifo = join(dir, 'nobody');
+    execFileSync('mkfifo', [fifo]);
+    const r = await stopOn(fifo, 1000);
+    expect(r.ms).toBeLessThan(3000);
+    expect(r.status).toBe(130);
+    expect(ndjson(r.stdout).find((m) => m.type === 'report')?.packets).toBe(0);
+  }, 20_000);
+});
