@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FileSource } from '../../src/capture/file-source.js';
-import { CLI, ndjson } from '../helpers/cli.js';
+import { CLI, ndjson, signalAfter } from '../helpers/cli.js';
 import { REAL, haveCorpus, truth } from '../helpers/corpus.js';
 
 const corpus = haveCorpus();
@@ -75,29 +75,15 @@ describe.skipIf(!corpus)('inputs that are pipes, not files', () => {
     ]) {
       const r = spawnSync('bash', ['-c', cmd, 'bash', CLI, f], { encoding: 'utf8', timeout: 60_000 });
       expect({ cmd, status: r.status, stderr: r.stderr }).toEqual({ cmd, status: 0, stderr: '' });
-      const report = ndjson(r.stdout).at(-1) as { packets: number; bytes: number };
+      const report = ndjson(r.stdout).at(-1) as unknown as { packets: number; bytes: number };
       expect([report.packets, report.bytes]).toEqual([t.packets, t.bytes]);
     }
   });
 });
 
 describe.skipIf(!corpus)('a named pipe and a stop signal', () => {
-  /** Spawn `replay FIFO --json`, signal it after `waitMs`, and time its exit. */
-  async function stopOn(fifo: string, waitMs: number): Promise<{ status: number | null; ms: number; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [CLI, 'replay', fifo, '--json', '--detectors', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const closed = new Promise<number | null>((done) => child.on('close', (status) => done(status)));
-    await new Promise((r) => setTimeout(r, waitMs));
-    const t0 = performance.now();
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    const status = await closed;
-    clearTimeout(killer);
-    return { status, ms: performance.now() - t0, stdout, stderr };
-  }
+  const stopOn = (fifo: string, waitMs: number) =>
+    signalAfter(['replay', fifo, '--json', '--detectors', 'none'], { waitMs, signal: 'SIGTERM' });
 
   it('ends at once on SIGTERM while the writer holds the pipe open and sends nothing (a read was left blocked)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'np-fifo-stop-'));

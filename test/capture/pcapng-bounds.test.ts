@@ -8,16 +8,9 @@ import { ByteQueue, STEP } from '../../src/capture/byte-queue.js';
 import { createFrame } from '../../src/capture/frame.js';
 import { MAX_INTERFACES, PcapngParser } from '../../src/capture/pcapng.js';
 import { CaptureFormatError } from '../../src/errors.js';
+import { pcapngBlock } from '../helpers/pcapng.js';
 
-function block(type: number, body: Buffer): Buffer {
-  const len = 12 + body.length;
-  const b = Buffer.alloc(len);
-  b.writeUInt32LE(type, 0);
-  b.writeUInt32LE(len, 4);
-  body.copy(b, 8);
-  b.writeUInt32LE(len, len - 4);
-  return b;
-}
+const block = pcapngBlock;
 
 const SHB = block(0x0a0d0d0a, Buffer.from([0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
 const IDB = block(1, Buffer.from([1, 0, 0, 0, 0xff, 0xff, 0, 0])); // Ethernet, snaplen 65535

@@ -2,7 +2,6 @@
 // pauses are cut to one second (never lengthened), results are those of `--speed max`, and
 // Ctrl-C or SIGTERM ends it promptly with the report even while the input is quiet.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openOutput } from '../../src/capture/writer-output.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import { EXIT } from '../../src/errors.js';
-import { CLI, ndjson, runAsync } from '../helpers/cli.js';
+import { ndjson, runAsync, signalAfter } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'np-paced-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,46 +97,21 @@ describe('paced replay', () => {
       // a writer that sent a capture's start and then nothing (tcpdump -w - on a quiet link):
       // the replay waited for the next byte of input before it heard the signal
       const f = await capture('quiet.pcap', Array.from({ length: 10 }, (_, i) => i * 0.01));
-      const child = spawn(process.execPath, [CLI, 'replay', '-', '--json', '--detectors', 'none', '--speed', '10'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const closed = new Promise<number | null>((done) => child.on('close', (status) => done(status)));
-      child.stdin.write(readFileSync(f)); // stdin stays open
-      await new Promise((r) => setTimeout(r, 1500));
-      const t0 = performance.now();
-      child.kill(signal);
-      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const status = await closed;
-      clearTimeout(killer);
-      child.stdin.destroy();
-      expect(performance.now() - t0).toBeLessThan(3000);
-      expect(status).toBe(EXIT.interrupted);
-      expect(stderr).toContain(`interrupted by ${signal}`);
-      const report = ndjson(stdout).find((m) => m.type === 'report');
+      const r = await signalAfter(['replay', '-', '--json', '--detectors', 'none', '--speed', '10'], { waitMs: 1500, signal, stdin: readFileSync(f) });
+      expect(r.ms).toBeLessThan(3000);
+      expect(r.status).toBe(EXIT.interrupted);
+      expect(r.stderr).toContain(`interrupted by ${signal}`);
+      const report = ndjson(r.stdout).find((m) => m.type === 'report');
       expect(report?.packets).toBe(10);
     });
   }
 
   it('ends promptly on SIGINT at full speed too while standard input is quiet', async () => {
     const f = await capture('quiet-max.pcap', [0, 0.5, 1]);
-    const child = spawn(process.execPath, [CLI, 'replay', '-', '--json', '--detectors', 'none'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.resume();
-    const closed = new Promise<number | null>((done) => child.on('close', (status) => done(status)));
-    child.stdin.write(readFileSync(f));
-    await new Promise((r) => setTimeout(r, 1000));
-    const t0 = performance.now();
-    child.kill('SIGINT');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const status = await closed;
-    clearTimeout(killer);
-    child.stdin.destroy();
-    expect(performance.now() - t0).toBeLessThan(3000);
-    expect(status).toBe(EXIT.interrupted);
-    expect(ndjson(stdout).find((m) => m.type === 'report')?.packets).toBe(3);
+    const r = await signalAfter(['replay', '-', '--json', '--detectors', 'none'], { waitMs: 1000, signal: 'SIGINT', stdin: readFileSync(f) });
+    expect(r.ms).toBeLessThan(3000);
+    expect(r.status).toBe(EXIT.interrupted);
+    expect(ndjson(r.stdout).find((m) => m.type === 'report')?.packets).toBe(3);
   });
 
   it('paces stdin, several files across their boundary and out-of-order packets with the results of --speed max', async () => {

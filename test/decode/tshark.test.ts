@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, bytesOf } from './fixtures/catalog.js';
 import { tcpdumpFlags, type Fixture } from './fixtures/fixture.js';
+import { pcapngBlock } from '../helpers/pcapng.js';
 
 function haveTshark(): boolean {
   if (spawnSync('tshark', ['--version'], { encoding: 'utf8' }).status === 0) return true;
@@ -23,13 +24,7 @@ function haveTshark(): boolean {
 function pcapng(fixtures: readonly Fixture[]): Buffer {
   const blocks: Buffer[] = [];
   const block = (type: number, body: Buffer): void => {
-    const len = 12 + body.length;
-    const b = Buffer.alloc(len);
-    b.writeUInt32LE(type, 0);
-    b.writeUInt32LE(len, 4);
-    body.copy(b, 8);
-    b.writeUInt32LE(len, len - 4);
-    blocks.push(b);
+    blocks.push(pcapngBlock(type, body));
   };
   const shb = Buffer.alloc(16);
   shb.writeUInt32LE(0x1a2b3c4d, 0);

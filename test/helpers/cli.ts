@@ -51,3 +51,29 @@ export function ndjson(text: string): Msg[] {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Msg);
 }
+
+/**
+ * Start the CLI with `args`, write `stdin` to it (and keep its stdin open) if given, send
+ * `signal` after `waitMs`, and time how long it takes to exit after the signal (SIGKILL
+ * after 10 s: a run that does not stop shows as status null).
+ */
+export async function signalAfter(
+  args: readonly string[],
+  o: { waitMs: number; signal: NodeJS.Signals; stdin?: Buffer },
+): Promise<Run & { ms: number }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: [o.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const closed = new Promise<{ status: number | null; signal: NodeJS.Signals | null }>((done) => child.on('close', (status, signal) => done({ status, signal })));
+  if (o.stdin !== undefined) child.stdin?.write(o.stdin); // stdin stays open
+  await new Promise((r) => setTimeout(r, o.waitMs));
+  const t0 = performance.now();
+  child.kill(o.signal);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const end = await closed;
+  clearTimeout(killer);
+  child.stdin?.destroy();
+  return { ...end, stdout, stderr, ms: performance.now() - t0 };
+}
