@@ -24,7 +24,9 @@ export function parseCount(option: string, value: string, { min = 0, allowAll = 
     throw new ConfigError(`${option} must be a whole number${allowAll ? ' or "all"' : ''}, got "${value}"`);
   }
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${option} must be at least ${min}, got ${value}`);
+  if (n < min) throw new ConfigError(`${option} must be at least ${min}, got ${value}`);
+  // "must be at least 1, got 99999999999999999999" was said of a value far above it
+  if (!Number.isSafeInteger(n)) throw new ConfigError(`${option} is too large, got ${value}`);
   return n;
 }
 

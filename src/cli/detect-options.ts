@@ -5,7 +5,6 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { CidrSet } from '../detect/addr.js';
 import {
   DETECTOR_KEYS,
   DETECTOR_NAMES,
@@ -16,6 +15,8 @@ import {
   defaultDetectConfig,
   defaultHttpSink,
   hostLimitRule,
+  networks,
+  MAX_RATE_LIMIT,
   type AlertSinkConfig,
   type DetectConfig,
   type DetectorName,
@@ -77,8 +78,8 @@ function strs(v: unknown): string[] {
 /** Largest config file read: settings are a few kilobytes (host limit tables a few more). */
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-/** The file's text, read at most `max` bytes (a device such as /dev/zero ends too). */
-function readBounded(path: string, max: number): string | null {
+/** The file's bytes, read at most `max` (a device such as /dev/zero ends too). */
+function readBounded(path: string, max: number): Buffer | null {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(max + 1);
@@ -89,7 +90,7 @@ function readBounded(path: string, max: number): string | null {
       n += got;
       if (n > max) return null;
     }
-    return buf.toString('utf8', 0, n);
+    return buf.subarray(0, n);
   } finally {
     closeSync(fd);
   }
@@ -97,22 +98,32 @@ function readBounded(path: string, max: number): string | null {
 
 /** Read and parse --config FILE; a missing, unreadable or oversized file or bad JSON is one line. */
 export function readConfigFile(path: string): unknown {
-  let text: string | null;
+  if (path === '') throw new ConfigError('--config "": names no file; give the path of a JSON settings file');
+  let bytes: Buffer | null;
   try {
-    text = readBounded(path, MAX_CONFIG_BYTES);
+    bytes = readBounded(path, MAX_CONFIG_BYTES);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new AnalyzerError('ERR_FILE_NOT_FOUND', 'config file not found; check the --config path', { subject: path });
     throw new AnalyzerError('ERR_FILE_ACCESS', `cannot read the config file (${code ?? 'error'})`, { subject: path, cause: e });
   }
-  if (text === null) {
+  if (bytes === null) {
     throw new AnalyzerError('ERR_CONFIG', `the config file is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; is it the right file?`, { subject: path });
+  }
+  let text: string;
+  try {
+    // JSON is UTF-8: other bytes (Latin-1, UTF-16) became U+FFFD in names and URLs unnoticed
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigError('is not UTF-8 text (JSON files are UTF-8); save it as UTF-8', { subject: path });
   }
   try {
     // a byte-order mark (Windows editors write one) is not JSON but means nothing: skip it
     return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as unknown;
   } catch (e) {
-    throw new ConfigError(`not valid JSON (${e instanceof Error ? e.message : String(e)}); fix the config file`, { subject: path });
+    // the parser quotes the text around the fault: control bytes (NUL, ESC) stay out of the line
+    const why = (e instanceof Error ? e.message : String(e)).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+    throw new ConfigError(`not valid JSON (${why}); fix the config file`, { subject: path });
   }
 }
 
@@ -195,9 +206,15 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
     detect.zscore.method = method;
   }
   const known = str(opts.knownHosts);
-  if (known !== undefined) detect.newHost.knownHosts = known;
+  if (known !== undefined) {
+    // as "new-host.knownHosts": an empty path (an unset shell variable) quietly kept no file
+    if (known === '') throw optionError('--known-hosts', known, 'names no file');
+    detect.newHost.knownHosts = known;
+  }
   const nets = strs(opts.localNet);
-  if (nets.length > 0) detect.newHost.localNets = new CidrSet(nets, '--local-net');
+  // an empty value (an unset shell variable) kept the default networks without a word
+  if (opts.localNet !== undefined && nets.length === 0) throw optionError('--local-net', '', 'names no network (e.g. --local-net 10.0.0.0/8)');
+  if (nets.length > 0) detect.newHost.localNets = networks(nets, '--local-net');
   const learn = str(opts.learn);
   if (learn !== undefined) {
     const n = parseDuration(learn);
@@ -205,7 +222,8 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
     detect.newHost.learn = n;
   }
   const allow = strs(opts.allow);
-  if (allow.length > 0) detect.allow = new CidrSet([...detect.allow.texts, ...allow], '--allow');
+  if (opts.allow !== undefined && allow.length === 0) throw optionError('--allow', '', 'names no host or network (e.g. --allow 10.0.0.5)');
+  if (allow.length > 0) detect.allow = networks([...detect.allow.texts, ...allow], '--allow');
   const rate = str(opts.alertRate);
   if (rate !== undefined) {
     const m = /^(\d+)\s*\/\s*(.+)$/.exec(rate);
@@ -214,6 +232,8 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
     if (m === null || per === null || per < 1 || max < 1) {
       throw optionError('--alert-rate', rate, 'write N/PERIOD, e.g. 30/60s or 100/5m (at least 1 alert per at least 1 s)');
     }
+    // the same bound as "alerts.rateLimit.max" (the option took 1e20)
+    if (max > MAX_RATE_LIMIT) throw optionError('--alert-rate', rate, `N must be at most ${MAX_RATE_LIMIT}`);
     detect.rateLimit = { max, per };
   }
 
@@ -223,7 +243,11 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
     return v;
   };
   const file = str(opts.alerts);
-  if (file !== undefined) sinks.file = file;
+  if (file !== undefined) {
+    // as "alerts.file": an empty path was an output failure (exit 6) naming no file
+    if (file === '') throw optionError('--alerts', file, 'names no file');
+    sinks.file = file;
+  }
   const webhook = str(opts.webhook);
   if (webhook !== undefined) sinks.webhook = { ...(sinks.webhook ?? defaultHttpSink(webhook)), url: urlOption('--webhook', webhook) };
   const am = str(opts.alertmanager);

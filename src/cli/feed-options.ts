@@ -51,7 +51,19 @@ export function feedConfigFromOptions(parsed: FeedCliOptions): FeedConfig | null
   // checked at run time too: commander hands over whatever the command line held
   const opts = parsed as Readonly<Record<string, unknown>>;
   const serve = opts.serve;
-  if (serve === undefined || serve === false) return null;
+  if (serve === undefined || serve === false) {
+    // nothing is served, but a bad value is still one line, not ignored unseen
+    // ("--feed-history -5" or "--max-clients 0" passed until the day --serve was added)
+    const origins = opts.allowOrigin;
+    feedConfig({
+      port: 0,
+      allowOrigins: origins === undefined ? [] : Array.isArray(origins) ? origins.map(String) : [String(origins)],
+      history: intOption(opts, 'feedHistory', '--feed-history', FEED_DEFAULTS.history),
+      metricsHosts: intOption(opts, 'metricsHosts', '--metrics-hosts', FEED_DEFAULTS.metricsHosts),
+      maxClients: intOption(opts, 'maxClients', '--max-clients', FEED_DEFAULTS.maxClients),
+    });
+    return null;
+  }
   if (typeof serve !== 'string') throw new ConfigError('--serve needs [HOST:]PORT, e.g. --serve 8080');
   const { host, port } = parseServe(serve);
   const token = opts.token;

@@ -4,7 +4,7 @@
 
 import { ConfigError } from '../errors.js';
 import type { Severity } from './alert.js';
-import { CidrSet, DEFAULT_LOCAL_NETS } from './addr.js';
+import { CidrSet, DEFAULT_LOCAL_NETS, formatIpv6At, parseAddr, parseCidr } from './addr.js';
 import { parseByteRate, parseCountRate, parseDuration, parseInteger, parseNumber } from './units.js';
 
 /** How one detector's conditions become alerts (see lifecycle.ts). */
@@ -444,7 +444,7 @@ export class ConfigReader {
   }
 
   cidrs(v: unknown, key: string): CidrSet {
-    return new CidrSet(this.strList(v, key), `${this.where}: "${key}"`);
+    return networks(this.strList(v, key), `${this.where}: "${key}"`);
   }
 }
 
@@ -474,7 +474,31 @@ function readHostLimits(r: ConfigReader, v: unknown, key: string): Partial<HostL
 }
 
 export function hostLimitRule(match: string, limits: Partial<HostLimits>, what: string): HostLimitRule {
-  return { match, nets: new CidrSet([match], what), limits };
+  return { match, nets: networks([match], what), limits };
+}
+
+/**
+ * A CidrSet of hosts and networks as a user wrote them, refusing a network with host bits
+ * set ("10.0.0.5/8"): it was read as the whole 10.0.0.0/8, so an allow-list or a limit for
+ * one host silently covered 16 million. libpcap (`net 10.0.0.5/8`) and Python's ipaddress
+ * refuse it too. Throws ConfigError naming `what` (the option or key).
+ */
+export function networks(entries: readonly string[], what: string): CidrSet {
+  for (const e of entries) {
+    const slash = e.indexOf('/');
+    const c = slash < 0 ? null : parseCidr(e);
+    const a = c === null ? null : parseAddr(e.slice(0, slash).trim());
+    if (c === null || a === null) continue; // CidrSet says what is wrong with it
+    if (a.words.every((w, i) => w === c.words[i])) continue;
+    const net = c.version === 4 ? v4Text(c.words[0] ?? 0) : formatIpv6At(c.words, 0);
+    const host = c.version === 4 ? v4Text(a.words[0] ?? 0) : formatIpv6At(a.words, 0);
+    throw new ConfigError(`${what}: "${e}" has host bits set: write the network as ${net}/${c.bits}, or the host alone as ${host}`);
+  }
+  return new CidrSet(entries, what);
+}
+
+function v4Text(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
 function readThreshold(r: ConfigReader, v: unknown, c: ThresholdConfig): void {
@@ -564,7 +588,12 @@ function readPortScan(r: ConfigReader, v: unknown, c: PortScanConfig): void {
 function readSynFlood(r: ConfigReader, v: unknown, c: SynFloodConfig): void {
   const o = r.obj(v, 'syn-flood', [...LIFECYCLE_KEYS, 'minRate', 'ratio', 'tableSize']);
   readLifecycle(r, o, 'syn-flood', c);
-  if (o.minRate !== undefined) c.minRate = r.countRate(o.minRate, 'syn-flood.minRate') ?? 0;
+  if (o.minRate !== undefined) {
+    // a rate, but no "off" (null): that was read as 0, judging every SYN a possible flood
+    const n = o.minRate === null || o.minRate === 'off' ? null : parseCountRate(o.minRate);
+    if (n === null || n < 1) r.fail('syn-flood.minRate', 'must be a rate of at least 1 SYN/s (a number, or text like "100/s")');
+    c.minRate = n;
+  }
   if (o.ratio !== undefined) c.ratio = r.num(o.ratio, 'syn-flood.ratio', 1, 1e9);
   if (o.tableSize !== undefined) c.tableSize = r.int(o.tableSize, 'syn-flood.tableSize', 1024, 1 << 24);
 }
@@ -609,6 +638,9 @@ function readSilence(r: ConfigReader, v: unknown, c: SilenceConfig): void {
   if (c.minSeconds > c.maxSeconds) r.fail('silence.minSeconds', 'must not exceed silence.maxSeconds');
 }
 
+/** Longest webhook or Alertmanager timeout and resend interval (a Node timer holds 24.8 days). */
+export const MAX_SINK_SECONDS = 86_400;
+
 function readHttpSink(r: ConfigReader, v: unknown, key: string, extra: readonly string[]): HttpSinkConfig & Obj {
   if (typeof v === 'string') return { ...defaultHttpSink(checkUrl(r, v, key)) };
   const o = r.obj(v, key, ['url', 'timeout', 'retries', 'queue', ...extra]);
@@ -617,6 +649,9 @@ function readHttpSink(r: ConfigReader, v: unknown, key: string, extra: readonly 
   if (o.retries !== undefined) c.retries = r.int(o.retries, `${key}.retries`, 0, 20);
   if (o.queue !== undefined) c.queue = r.int(o.queue, `${key}.queue`, 1, 1_000_000);
   if (c.timeoutMs < 1) r.fail(`${key}.timeout`, 'must be at least 1 ms');
+  // Node's timers hold at most 2^31 - 1 ms (24.8 days) and fire at once beyond: every
+  // request then timed out after 1 ms
+  if (c.timeoutMs > MAX_SINK_SECONDS * 1000) r.fail(`${key}.timeout`, `must be at most ${MAX_SINK_SECONDS} s (a day)`);
   return { ...o, ...c };
 }
 
@@ -662,14 +697,18 @@ function readAlerts(r: ConfigReader, v: unknown, d: DetectConfig, s: AlertSinkCo
   if (o.allow !== undefined) d.allow = r.cidrs(o.allow, 'alerts.allow');
   if (o.rateLimit !== undefined) {
     const rl = r.obj(o.rateLimit, 'alerts.rateLimit', ['max', 'per']);
-    if (rl.max !== undefined) d.rateLimit.max = r.int(rl.max, 'alerts.rateLimit.max', 1, 1_000_000);
+    if (rl.max !== undefined) d.rateLimit.max = r.int(rl.max, 'alerts.rateLimit.max', 1, MAX_RATE_LIMIT);
     if (rl.per !== undefined) d.rateLimit.per = r.duration(rl.per, 'alerts.rateLimit.per');
     if (d.rateLimit.per < 1) r.fail('alerts.rateLimit.per', 'must be at least 1 second');
   }
   if (o.maxOpen !== undefined) d.maxOpen = r.int(o.maxOpen, 'alerts.maxOpen', 1, 10_000_000);
   if (o.console !== undefined) s.console = r.bool(o.console, 'alerts.console');
   if (o.file !== undefined) s.file = o.file === null ? null : r.str(o.file, 'alerts.file');
-  if (o.sensor !== undefined) s.sensor = r.str(o.sensor, 'alerts.sensor');
+  if (o.sensor !== undefined) {
+    s.sensor = r.str(o.sensor, 'alerts.sensor');
+    // as --sensor: a blank name would label every alert from nowhere
+    if (s.sensor.trim() === '') r.fail('alerts.sensor', 'must not be blank');
+  }
   if (o.webhook !== undefined) {
     s.webhook = o.webhook === null ? null : pickHttp(readHttpSink(r, o.webhook, 'alerts.webhook', []));
   }
@@ -679,6 +718,8 @@ function readAlerts(r: ConfigReader, v: unknown, d: DetectConfig, s: AlertSinkCo
       const h = readHttpSink(r, o.alertmanager, 'alerts.alertmanager', ['resend']);
       const resend = h.resend === undefined ? 60 : r.duration(h.resend, 'alerts.alertmanager.resend');
       if (resend < 1) r.fail('alerts.alertmanager.resend', 'must be at least 1 second');
+      // beyond a timer's 24.8 days the interval fired every millisecond, flooding Alertmanager
+      if (resend > MAX_SINK_SECONDS) r.fail('alerts.alertmanager.resend', `must be at most ${MAX_SINK_SECONDS} s (a day)`);
       s.alertmanager = { ...pickHttp(h), resendSeconds: resend };
     }
   }
@@ -687,6 +728,9 @@ function readAlerts(r: ConfigReader, v: unknown, d: DetectConfig, s: AlertSinkCo
 function pickHttp(h: HttpSinkConfig): HttpSinkConfig {
   return { url: h.url, timeoutMs: h.timeoutMs, retries: h.retries, queue: h.queue };
 }
+
+/** Most raises per period in the global rate limit (file and --alert-rate alike). */
+export const MAX_RATE_LIMIT = 1_000_000;
 
 export const CONFIG_FILE_KEYS = [...DETECTOR_NAMES, 'alerts'] as const;
 

@@ -52,9 +52,10 @@ export function parseInteger(v: unknown, min: number, max: number): number | nul
   return n;
 }
 
-/** A number within [min, max]. */
+/** A number within [min, max]: a JSON number, or decimal text ("6", "2.5", ".5", "1e1");
+ *  not hex, binary or octal text, which Number() would also take ("0x10" is 16). */
 export function parseNumber(v: unknown, min: number, max: number): number | null {
-  const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+  const n = typeof v === 'string' ? (/^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(v) ? Number(v) : null) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) return null;
   return n;
 }
