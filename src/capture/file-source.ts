@@ -33,6 +33,8 @@ export interface FileSourceOptions {
 }
 
 const DEFAULT_CHUNK = 4 * 1024 * 1024;
+/** The longest delay Node's setTimeout keeps (longer ones fire after 1 ms). */
+const MAX_TIMER_MS = 0x7fffffff;
 
 /** Something bytes come from: fill() appends to the queue, false at end of input. */
 interface ChunkInput {
@@ -148,6 +150,24 @@ class StreamInput implements ChunkInput {
   }
 }
 
+/**
+ * A fault ends the replay there, as it ends mergecap: the files after the one at fault are
+ * not read, and the error line says so (the report names every file given). A fault found
+ * while the files are checked, before any is read, says that nothing was read.
+ */
+function withFilesNotRead(e: AnalyzerError, files: readonly string[], current: number): AnalyzerError {
+  if (files.length < 2) return e;
+  if (current < 0) {
+    e.message += ' (nothing was read: every file is checked before the first is read)';
+    return e;
+  }
+  const rest = files.slice(current + 1).map((f) => (f === '-' ? '<stdin>' : f));
+  if (rest.length === 0) return e;
+  const shown = rest.length <= 3 ? rest.join(', ') : `${rest.slice(0, 2).join(', ')} and ${rest.length - 2} more`;
+  e.message += ` (the replay stopped here; not read after it: ${shown})`;
+  return e;
+}
+
 function errMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -195,12 +215,15 @@ function compressionOf(b: Uint8Array, p: number): Compression {
   return null;
 }
 
-function parserFor(q: ByteQueue, subject: string): RecordParser {
+/** `lastTs`: the last packet time of the files before (µs), null before the first packet. */
+function parserFor(q: ByteQueue, subject: string, lastTs: number | null): RecordParser {
   const b = q.buf;
   const p = q.start;
   const b0 = b[p] ?? 0, b1 = b[p + 1] ?? 0, b2 = b[p + 2] ?? 0, b3 = b[p + 3] ?? 0;
   if (isPcapMagic(b0, b1, b2, b3)) return new PcapParser(subject);
-  if (q.view.getUint32(p, false) === PCAPNG_SHB) return new PcapngParser(subject);
+  // a simple packet block carries no time: it takes the last one seen, in this capture (the
+  // files before count: they are one capture), as it does after a second section of one file
+  if (q.view.getUint32(p, false) === PCAPNG_SHB) return new PcapngParser(subject, lastTs);
   if (q.available >= 8 && isSnoopMagic(b, p)) return new SnoopParser(subject);
   let text = q.available > 0;
   for (let i = p; i < Math.min(q.end, p + 64); i++) {
@@ -238,6 +261,8 @@ export class FileSource implements PacketSource {
   /** parseAvailable stopped for backpressure with records still in the buffer. */
   private midChunk = false;
   private packets = 0;
+  /** Index in opts.files of the input being read; -1 while the files are checked. */
+  private current = -1;
   /** Input bytes of the files before the current one. */
   private bytesDone = 0;
   private bytesTotal: number | null = 0;
@@ -250,8 +275,12 @@ export class FileSource implements PacketSource {
   private anchorWall = -1;
   private anchorTs = 0;
   private lastDueTs = 0;
-  /** Formats met, for the report ("pcap", "pcapng+gzip", ...). */
+  /** Formats met, for the report ("pcap", "pcap-ns", "pcapng+gzip", ...). */
   readonly formats: string[] = [];
+  /** Where the current input's format goes in `formats` (its parser knows it once it has read
+   *  the file header: "pcap" becomes "pcap-ns" or "pcap-modified"), and its compression. */
+  private formatAt = -1;
+  private compression: Compression = null;
 
   constructor(opts: FileSourceOptions) {
     this.opts = opts;
@@ -313,12 +342,15 @@ export class FileSource implements PacketSource {
   }
 
   async start(onFrame: FrameHandler): Promise<SourceEnd> {
-    // Sizes for progress, when every input is a plain file.
+    const files = this.opts.files;
+    // Every file is checked before the first is read (a typo in the last name must not cost a
+    // replay of the others first), and sizes are summed for progress when every input is a
+    // plain file.
     try {
-      for (const f of this.opts.files) {
+      for (const f of files) {
         if (f === '-') {
           this.bytesTotal = null;
-          break;
+          continue;
         }
         let st;
         try {
@@ -326,6 +358,7 @@ export class FileSource implements PacketSource {
         } catch (e) {
           throw openError(f, e);
         }
+        if (st.isDirectory()) throw openError(f, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
         if (isStream(st)) {
           // opened once, when its turn comes; its size is unknown
           this.bytesTotal = null;
@@ -335,13 +368,14 @@ export class FileSource implements PacketSource {
         await fh.close();
         if (this.bytesTotal !== null) this.bytesTotal += st.size;
       }
-      for (const f of this.opts.files) {
+      for (const f of files) {
         if (this.stopped) break;
+        this.current++;
         await this.readOne(f, onFrame);
       }
     } catch (e) {
       this.finishParser();
-      if (isAnalyzerError(e)) return { reason: 'error', error: e };
+      if (isAnalyzerError(e)) return { reason: 'error', error: withFilesNotRead(e, files, this.current) };
       throw e;
     }
     this.finishParser();
@@ -362,11 +396,18 @@ export class FileSource implements PacketSource {
     }
     this.fifo = null;
     if (this.parser) {
+      this.noteFormat();
       this.parser.anomalies(this.anomalyCounts);
       const d = this.parser.dropped();
       if (d !== null) this.droppedDone = (this.droppedDone ?? 0) + d;
       this.parser = null;
     }
+  }
+
+  private noteFormat(): void {
+    if (this.parser === null || this.formatAt < 0) return;
+    const f = this.parser.format;
+    this.formats[this.formatAt] = this.compression ? `${f}+${this.compression}` : f;
   }
 
   /**
@@ -438,9 +479,11 @@ export class FileSource implements PacketSource {
         throw new CaptureFormatError('ERR_EMPTY_INPUT', `${compression} stream decompresses to nothing: there is no capture inside`, { subject, offset: 0 });
       }
     }
-    const parser = parserFor(q, subject);
+    const parser = parserFor(q, subject, this.packets > 0 ? this.frame.tsMicros : null);
     this.parser = parser;
-    this.formats.push(compression ? `${parser.format}+${compression}` : parser.format);
+    this.formatAt = this.formats.push(parser.format) - 1;
+    this.compression = compression;
+    this.noteFormat();
     const paced = this.opts.speed !== undefined && this.opts.speed !== 'max';
     for (;;) {
       if (paced) await this.parsePaced(parser, q, onFrame);
@@ -506,15 +549,18 @@ export class FileSource implements PacketSource {
         this.anchorTs = ts;
         wait = 1000;
       }
-      if (wait >= 1) {
+      while (wait >= 1) {
         // The frame's bytes stay valid while waiting: nothing refills the queue meanwhile.
+        // Node fires a timer of over 2^31 - 1 ms (24.8 days; --speed 0.01 with a day's
+        // --max-gap allows 100 days) after 1 ms, so a longer pause is waited in parts.
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          this.timer = setTimeout(resolve, wait);
+          this.timer = setTimeout(resolve, Math.min(wait, MAX_TIMER_MS));
         });
         this.wake = null;
         this.timer = null;
         if (this.stopped) return;
+        wait = this.anchorWall + (ts - this.anchorTs) / 1000 / speed - performance.now();
       }
       this.packets++;
       onFrame(frame);

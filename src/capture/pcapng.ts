@@ -72,8 +72,8 @@ export class PcapngParser implements RecordParser {
   private ifMode: number[] = [];
   private ifParam: number[] = [];
   private ifOffsetMicros: number[] = [];
-  /** Last timestamp seen, given to SPB packets, which carry none. */
-  private lastTs = 0;
+  /** Last timestamp seen, given to SPB packets, which carry none (0 before any). */
+  private lastTs: number;
   /** isb_ifdrop by interface of the current section, latest value wins (defined interfaces only). */
   private readonly drops = new Map<number, number>();
   /** Sum of the latest isb_ifdrop per interface of the sections before this one. */
@@ -84,8 +84,12 @@ export class PcapngParser implements RecordParser {
   private caplenOverWirelen = 0;
   private spbPackets = 0;
 
-  constructor(subject: string) {
+  /** `lastTs`: the last packet time (µs) of the capture so far, when this file continues
+   *  one (files replayed one after another): a simple packet block before any timestamped
+   *  packet of this file takes it, as it would in a later section of the same file. */
+  constructor(subject: string, lastTs: number | null = null) {
     this.subject = subject;
+    this.lastTs = lastTs ?? 0;
   }
 
   next(q: ByteQueue, frame: Frame): Step {

@@ -114,6 +114,18 @@ describe('paced replay', () => {
     expect(ndjson(r.stdout).find((m) => m.type === 'report')?.packets).toBe(3);
   });
 
+  it('a pause longer than Node keeps a timer (24.8 days) is waited, not skipped (--speed 0.00001)', async () => {
+    // 30 s of packet time at 1/100000 of real time is 34.7 days, within the default --max-gap
+    // scaled by the speed (60 s -> 69 days), so it is not cut: the second packet must still
+    // be waiting when the run is interrupted. Node fires a timer of over 2^31 - 1 ms after
+    // 1 ms (with a TimeoutOverflowWarning): both packets came out at once.
+    const f = await capture('overflow-pause.pcap', [0, 30]);
+    const r = await signalAfter(['replay', f, '--json', '--detectors', 'none', '--speed', '0.00001'], { waitMs: 1500, signal: 'SIGINT' });
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+    expect(r.status).toBe(EXIT.interrupted);
+    expect(ndjson(r.stdout).find((m) => m.type === 'report')?.packets).toBe(1);
+  });
+
   it('paces stdin, several files across their boundary and out-of-order packets with the results of --speed max', async () => {
     // time goes back inside the allowance and past it (late), then an 81 s silence, then a
     // second file that starts 1 s after the first ends
