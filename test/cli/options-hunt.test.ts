@@ -183,3 +183,19 @@ describe('alert sinks: durations beyond a Node timer', () => {
     }
   });
 });
+
+describe('--detectors', () => {
+  // "none,zscore" ran zscore: the README's "none" means no detector, so a list naming both
+  // contradicts itself and is refused instead of one half being picked.
+  it.each([['none,zscore'], ['zscore,none'], ['none,all']])('%s is a bad value', (value) => {
+    expectOptionError(run(['replay', PCAP, '--json', '--detectors', value]), '--detectors');
+  });
+
+  it('none alone runs no detector, all runs every one', () => {
+    const none = parse(['--detectors', 'none']);
+    const all = parse(['--detectors', 'all']);
+    const enabled = (c: typeof none) => Object.values(c.detect).filter((d) => typeof d === 'object' && d !== null && 'enabled' in d && d.enabled === true).length;
+    expect(enabled(none)).toBe(0);
+    expect(enabled(all)).toBe(7);
+  });
+});
