@@ -1,6 +1,8 @@
 // Operational failures a user can cause or meet: each has a stable code, an exit status
 // and a one-line message that says what to do. Tests assert on `code`, never on text.
 
+import { printable } from './text.js';
+
 /** Exit statuses of the CLI, by class of failure (documented in the README). */
 export const EXIT = {
   ok: 0,
@@ -88,7 +90,8 @@ export class AnalyzerError extends Error {
     if (this.subject !== undefined) where.push(this.subject);
     if (this.offset !== undefined) where.push(`offset ${this.offset}`);
     const prefix = where.length > 0 ? `${where.join(': ')}: ` : '';
-    return `${prefix}${this.message.replace(/\s*\n\s*/g, ' ')} [${this.code}]`;
+    // a file name or a value quoted from the input may hold control characters
+    return printable(`${prefix}${this.message.replace(/\s*\n\s*/g, ' ')} [${this.code}]`);
   }
 }
 

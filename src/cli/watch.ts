@@ -8,6 +8,7 @@ import { applyMessage, createWatchState, fmtTime, renderWatch, summaryLine } fro
 import type { Alert } from '../detect/alert.js';
 import type { SummaryMessage } from '../schema.js';
 import { formatAlertLine } from '../sinks/console-alerts.js';
+import { printable } from '../text.js';
 
 interface WatchOptions {
   token?: string;
@@ -223,7 +224,8 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
         dirty = true;
         if (!tty) {
           const line = plainLine(type, m);
-          if (line !== null) out.write(`${line}\n`);
+          // the feed is another process's word: its text is shown, never obeyed by the terminal
+          if (line !== null) out.write(`${printable(line)}\n`);
         }
       }
       if (type === 'end' || (type === 'hello' && typeof m === 'object' && m !== null && 'end' in m && m.end !== null)) {

@@ -2,6 +2,7 @@
 // Prometheus /metrics, /api/summary, /api/hosts and /healthz. The pipeline publishes every
 // message through the returned FeedSink; close() sends close frames and frees the port.
 
+import dns from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -10,7 +11,7 @@ import { AnalyzerError } from '../errors.js';
 import { SCHEMA_VERSION, type Message } from '../schema.js';
 import type { AnalyzerView, Sink } from '../sinks/sink.js';
 import { hostAllowed, originAllowed, presentedToken, tokenMatches } from './auth.js';
-import { feedConfig, type FeedConfig } from './config.js';
+import { feedConfig, isLoopbackHost, type FeedConfig } from './config.js';
 import { FeedClient, Hub, type Entry } from './hub.js';
 import {
   ALL_TOPICS_MASK,
@@ -81,6 +82,13 @@ function formatUrl(host: string, port: number): string {
   return `http://${h}:${port}/`;
 }
 
+function tokenRequired(host: string, address: string): AnalyzerError {
+  return new AnalyzerError(
+    'ERR_TOKEN_REQUIRED',
+    `${host} resolves to ${address}, which is not a loopback address: serving there exposes the feed to the network; give --token (at least 16 characters, e.g. from openssl rand -hex 16) or serve on 127.0.0.1`,
+  );
+}
+
 /** Close reasons are limited to 123 bytes by RFC 6455. */
 function reason(s: string): string {
   return Buffer.byteLength(s) <= 123 ? s : `${s.slice(0, 110)}...`;
@@ -116,24 +124,37 @@ class FeedServer implements FeedSink {
 
   async listen(): Promise<void> {
     const { host, port } = this.config;
+    const listenError = (e: NodeJS.ErrnoException): AnalyzerError => {
+      const why =
+        e.code === 'EADDRINUSE'
+          ? 'the port is in use; choose another with --serve PORT (or 0 for any free port)'
+          : e.code === 'EACCES'
+            ? 'permission denied; ports below 1024 need root, choose a port above 1023'
+            : e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND'
+              ? 'no such local address; give an address of this machine, e.g. 127.0.0.1'
+              : `${e.code ?? 'error'}: ${e.message}`;
+      return new AnalyzerError('ERR_LISTEN', `cannot serve on ${host}:${port}: ${why}`, { cause: e });
+    };
+    // A name is resolved here, as listen() would resolve it (the first address), and the
+    // address itself is bound: "localhost" (or any name that passed as loopback) that
+    // resolves to an address others can reach must not be served without a token.
+    const address = await new Promise<string>((resolve, reject) => {
+      dns.lookup(host, (e, a) => (e ? reject(listenError(e)) : resolve(a)));
+    });
+    if (this.config.token === null && !isLoopbackHost(address)) throw tokenRequired(host, address);
     await new Promise<void>((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException): void => {
-        const why =
-          e.code === 'EADDRINUSE'
-            ? 'the port is in use; choose another with --serve PORT (or 0 for any free port)'
-            : e.code === 'EACCES'
-              ? 'permission denied; ports below 1024 need root, choose a port above 1023'
-              : e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND'
-                ? 'no such local address; give an address of this machine, e.g. 127.0.0.1'
-                : `${e.code ?? 'error'}: ${e.message}`;
-        reject(new AnalyzerError('ERR_LISTEN', `cannot serve on ${host}:${port}: ${why}`, { cause: e }));
-      };
+      const onError = (e: NodeJS.ErrnoException): void => reject(listenError(e));
       this.http.once('error', onError);
-      this.http.listen(port, host, () => {
+      this.http.listen(port, address, () => {
         this.http.off('error', onError);
         resolve();
       });
     });
+    const bound = this.http.address();
+    if (this.config.token === null && (typeof bound !== 'object' || bound === null || !isLoopbackHost(bound.address))) {
+      await new Promise<void>((resolve) => this.http.close(() => resolve()));
+      throw tokenRequired(host, typeof bound === 'object' && bound !== null ? bound.address : String(bound));
+    }
     // Later server errors (rare: EMFILE on accept) must not crash the analyzer.
     this.http.on('error', () => undefined);
     const addr = this.http.address();
@@ -202,7 +223,9 @@ class FeedServer implements FeedSink {
       res.writeHead(200, {
         'Content-Type': asset.type,
         'Content-Length': asset.body.length,
-        'Cache-Control': 'no-cache',
+        // A browser's cache entry is keyed by the URL, and /?token=T is how the token is
+        // handed to the page: that URL must not be written to the cache.
+        'Cache-Control': url.search === '' ? 'no-cache' : 'no-store',
         'Content-Security-Policy':
           "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
       });

@@ -2,6 +2,9 @@
 // messages to lines of text, so `netpulse watch` only does I/O and tests need no terminal.
 
 import type { AlertMessage, StatsMessage, SummaryMessage } from '../schema.js';
+import { printable } from '../text.js';
+
+export { printable };
 
 export interface WatchState {
   source: string | null;
@@ -168,11 +171,14 @@ export function renderWatch(st: WatchState, cols: number, rows: number): string[
       `${a.state === 'raised' ? '▲' : '✓'} ${fmtTime(a.ts)} ${pad(a.severity, 8)} ${a.note}${a.host ? ` ${a.host}` : ''}: ${a.message}`,
     );
   }
-  return lines.slice(0, Math.max(1, rows)).map((l) => (l.length > cols ? l.slice(0, Math.max(0, cols)) : l));
+  return lines
+    .slice(0, Math.max(1, rows))
+    .map(printable)
+    .map((l) => (l.length > cols ? l.slice(0, Math.max(0, cols)) : l));
 }
 
 /** One plain line per summary, for a watcher whose stdout is not a terminal. */
 export function summaryLine(s: SummaryMessage): string {
   const top = s.hosts[0];
-  return `${fmtTime(s.ts)}  ${fmtCount(s.packets)} pkt/s  ${fmtBytes(s.bytes)}/s  ${fmtCount(s.activeHosts)} hosts${top ? `  top ${top.addr}` : ''}`;
+  return printable(`${fmtTime(s.ts)}  ${fmtCount(s.packets)} pkt/s  ${fmtBytes(s.bytes)}/s  ${fmtCount(s.activeHosts)} hosts${top ? `  top ${top.addr}` : ''}`);
 }

@@ -4,6 +4,7 @@
 import type { Alert } from '../detect/alert.js';
 import type { Message } from '../schema.js';
 import type { Sink } from './sink.js';
+import { printable } from '../text.js';
 
 export interface LineStream {
   write(s: string): unknown;
@@ -29,8 +30,9 @@ const COLOR: Record<string, string> = {
 export function formatAlertLine(a: Alert, color: boolean): string {
   const when = new Date(a.ts * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   const state = a.state === 'raised' ? 'RAISED  ' : 'RESOLVED';
-  const sev = a.severity.padEnd(8);
-  const text = `${when} ${state} ${sev} ${a.detector} ${a.note}: ${a.message}`;
+  // a watched feed is another process's word: any field may be missing or not a string
+  const sev = String(a.severity).padEnd(8);
+  const text = printable(`${when} ${state} ${sev} ${String(a.detector)} ${String(a.note)}: ${String(a.message)}`);
   if (!color) return text;
   const c = a.state === 'resolved' ? COLOR.resolved : COLOR[a.severity];
   return `${c ?? ''}${text}${RESET}`;
