@@ -189,6 +189,8 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
       chosen.add(hit);
     }
     const all = names.includes('all');
+    // "none,zscore" ran zscore: a list that says both is refused rather than guessed at
+    if (names.includes('none') && names.length > 1) throw optionError('--detectors', only, '"none" cannot be combined with other names (give "none" alone to run no detector)');
     for (const name of DETECTOR_NAMES) detect[DETECTOR_KEYS[name]].enabled = all || chosen.has(name);
   }
 
