@@ -6,7 +6,7 @@
 
 import { formatIpv4, formatIpv6 } from './address.js';
 import { AddressIndex } from './address-index.js';
-import { FLOOR_CLASS, HistogramPool, MAX_CLASS, MIN_CLASS } from './histogram-pool.js';
+import { FLOOR_CLASS, HistogramPool, MAX_CLASS, MIN_CLASS, PRESIZE_CLASS } from './histogram-pool.js';
 import { bucketLow, bucketWidth } from './quantize.js';
 import type { DirectionStats, HostStats, SizeStats } from './summary.js';
 import { SMALL_TOP, TopK, smallTop } from './top.js';
@@ -70,6 +70,8 @@ export class HostTable {
   folded = 0;
   /** New hosts refused because every evictable candidate was busy. */
   refused = 0;
+  /** Times the histogram pool was compacted (memory freed in blocks of the wrong sizes). */
+  compactions = 0;
   private cursor = 0;
   private readonly pinned: (id: number) => boolean;
 
@@ -256,6 +258,10 @@ export class HostTable {
     const bits = (((r[o + HMETA] ?? 0) | 0) >> 8) & 0xff;
     let nt = 0;
     let wide = 0;
+    // new buckets among the wide values, for sizing blocks only: changes of key, an upper
+    // bound on the distinct ones (a run of one large size, a TSO frame size, counts once)
+    let wideKeys = 0;
+    let lastWide = -1;
     for (let i = start; i < e; i++) {
       const key = bucketLow(sizes[i] ?? 0, bits);
       if (key < DENSE_KEYS) {
@@ -264,23 +270,27 @@ export class HostTable {
         if (c === 0) touched[nt++] = key;
       } else {
         wide++;
+        if (key !== lastWide) {
+          wideKeys++;
+          lastWide = key;
+        }
       }
     }
     if ((r[o + HOFF] ?? -1) < 0) {
       // first sizes of this host: a block that can take them without growing
       let cls = MIN_CLASS;
-      const want = Math.ceil(((nt + wide + 1) * 4) / 3);
-      while (cls < MAX_CLASS && 1 << cls < want) cls++;
-      let off = this.pool.alloc(cls);
+      const want = Math.ceil(((nt + wideKeys + 1) * 4) / 3);
+      while (cls < PRESIZE_CLASS && 1 << cls < want) cls++;
+      let off = this.alloc(cls);
       // memory is short: a smaller block (precision goes first), at last the reserved floor
-      while (off < 0 && cls > FLOOR_CLASS) off = this.pool.alloc(--cls);
-      if (off < 0) off = this.pool.alloc((cls = FLOOR_CLASS), true);
+      while (off < 0 && cls > FLOOR_CLASS) off = this.alloc(--cls);
+      if (off < 0) off = this.alloc((cls = FLOOR_CLASS), true);
       if (off >= 0) {
         r[o + HOFF] = off;
         r[o + HMETA] = (((r[o + HMETA] ?? 0) | 0) & 0xff00) | cls; // keep bits; used 0
       }
     } else {
-      this.reserve(o, nt + wide);
+      this.reserve(o, nt + wideKeys);
     }
     if ((r[o + HOFF] ?? -1) < 0) {
       this.folded += count;
@@ -363,6 +373,53 @@ export class HostTable {
     if (best >= 0) data[best + 1] = (data[best + 1] ?? 0) + count;
   }
 
+  /**
+   * A histogram block (HistogramPool.alloc). When none is left but the free lists hold
+   * enough for it (blocks of evicted hosts, blocks left by histograms that grew), and at
+   * least 1/32 of the pool (so a full pool does not compact for every block), the blocks in
+   * use are moved together first: memory freed is memory again, whatever its block sizes.
+   */
+  private alloc(cls: number, floor = false): number {
+    const pool = this.pool;
+    let off = pool.alloc(cls, floor);
+    if (off < 0 && pool.freePairs >= Math.max(1 << cls, pool.limit >> 5)) {
+      this.compact();
+      off = pool.alloc(cls, floor);
+    }
+    return off;
+  }
+
+  /** Move every histogram block in use down to the start of the pool, in pool order. */
+  private compact(): void {
+    const pool = this.pool;
+    const r = this.rec;
+    const ix = this.index;
+    // owner record (+ 1) of the block starting at each 4-pair unit (every block starts on one)
+    const owner = new Float64Array((pool.end >> MIN_CLASS) + 1);
+    for (let id = 0; id < ix.end; id++) {
+      if (ix.fam[id] === 0) continue;
+      for (const d of [TX, RX]) {
+        const o = id * STRIDE + d;
+        const off = r[o + HOFF] ?? -1;
+        if (off >= 0) owner[off >> MIN_CLASS] = o + 1;
+      }
+    }
+    const data = pool.data;
+    let top = 0;
+    for (let k = 0; k < owner.length; k++) {
+      const o1 = owner[k] ?? 0;
+      if (o1 === 0) continue;
+      const o = o1 - 1;
+      const off = k << MIN_CLASS;
+      const size = 1 << ((r[o + HMETA] ?? 0) % 256);
+      if (off !== top) data.copyWithin(2 * top, 2 * off, 2 * (off + size));
+      r[o + HOFF] = top;
+      top += size;
+    }
+    pool.compacted(top);
+    this.compactions++;
+  }
+
   /** A pending size at fold position pos for id belongs to its current occupant. */
   owns(id: number, pos: number): boolean {
     return this.index.fam[id] !== 0 && pos >= (this.since[id] ?? 0);
@@ -379,9 +436,9 @@ export class HostTable {
     const used = meta >> 16;
     const want = Math.ceil(((used + more + 1) * 4) / 3);
     let target = cls;
-    while (target < MAX_CLASS && 1 << target < want) target++;
+    while (target < PRESIZE_CLASS && 1 << target < want) target++;
     if (target <= cls + 1) return;
-    const nOff = this.pool.alloc(target);
+    const nOff = this.alloc(target);
     if (nOff >= 0) this.rehash(o, nOff, target, (meta >> 8) & 0xff);
   }
 
@@ -395,7 +452,7 @@ export class HostTable {
     const cls = meta % 256;
     let bits = Math.floor(meta / 256) % 256;
     if (cls < MAX_CLASS) {
-      const off = this.pool.alloc(cls + 1);
+      const off = this.alloc(cls + 1);
       if (off >= 0) {
         this.rehash(o, off, cls + 1, bits);
         return true;
@@ -515,8 +572,8 @@ export class HostTable {
     const cls = meta % 256;
     const bits = Math.floor(meta / 256) % 256;
     const data = this.pool.data;
-    // (bucket, slot) packed in one double, bucket * 2^11 + slot (a block has at most 2^11
-    // slots), so a plain numeric sort orders them: no pair objects, no comparator
+    // (bucket, slot) packed in one double, bucket * 2^13 + slot (a block has at most 2^13
+    // slots; below 2^45), so a plain numeric sort orders them: no pair objects, no comparator
     const enc = sortScratch;
     let m = 0;
     let total = 0;
