@@ -14,7 +14,7 @@ import { ETHERTYPE, IPPROTO, LINKTYPE } from './linktype.js';
 import { decodeLoop, decodeNull } from './loopback.js';
 import { decodeMpls } from './mpls.js';
 import { decodeNflog } from './nflog.js';
-import { ANOMALY, RAN_OUT, resetDecodedPacket, type DecodedPacket } from './packet.js';
+import { ANOMALY, NONIP, RAN_OUT, resetDecodedPacket, type DecodedPacket } from './packet.js';
 import { decodeChdlc, decodePpp, decodePppoeSession } from './ppp.js';
 import { decodeRawIp } from './raw.js';
 import { decodeSctp } from './sctp.js';
@@ -83,6 +83,12 @@ export function decodeFrame(f: Frame, out: DecodedPacket): void {
     // Bytes missing because the snapshot length cut the frame are no fault of the frame.
     // A live frame cut by --snaplen is counted by its source (snaplen_truncated) already.
     if (f.caplen < f.wirelen) out.anomaly = ANOMALY.snaplen_truncated;
-    else if (f.cut) out.anomaly = 0;
+    else if (f.cut) {
+      // Only an IP header that could not be read leaves a frame without IP and without a
+      // class (every other layer names one): its class is ip-malformed, which the aggregator
+      // tells by the anomaly cleared here (without this it counted the frame as non-ip).
+      if (out.ipVersion === 0 && out.nonIp === NONIP.none) out.nonIp = NONIP.malformed;
+      out.anomaly = 0;
+    }
   }
 }

@@ -61,24 +61,21 @@ export function decodeIpv6(b: Uint8Array, off: number, end: number, out: Decoded
       case 253:
       case 254:
         if (ipEnd - p < 2) {
-          weird(out, ANOMALY.truncated_ipv6_ext_header);
-          out.ipProto = nh;
+          extensionCut(b, p, ipEnd, nh, n, out);
           return;
         }
         len = (u8(b, p + 1) + 1) * 8;
         break;
       case NH_AH:
         if (ipEnd - p < 2) {
-          weird(out, ANOMALY.truncated_ipv6_ext_header);
-          out.ipProto = nh;
+          extensionCut(b, p, ipEnd, nh, n, out);
           return;
         }
         len = (u8(b, p + 1) + 2) * 4;
         break;
       case NH_FRAGMENT:
         if (ipEnd - p < 8) {
-          weird(out, ANOMALY.truncated_ipv6_ext_header);
-          out.ipProto = nh;
+          extensionCut(b, p, ipEnd, nh, n, out);
           return;
         }
         out.layers |= LAYER.fragment;
@@ -100,11 +97,24 @@ export function decodeIpv6(b: Uint8Array, off: number, end: number, out: Decoded
       return;
     }
     if (ipEnd - p < len) {
-      weird(out, ANOMALY.truncated_ipv6_ext_header);
-      out.ipProto = nh;
+      extensionCut(b, p, ipEnd, nh, n, out);
       return;
     }
     nh = u8(b, p);
     p += len;
   }
+}
+
+/**
+ * The extension header of type `nh` at p is cut short (by the capture or by the payload length)
+ * at ipEnd. Its first byte, like every extension header's (RFC 8200 4, 4.8), is the Next Header
+ * that names what follows it: when that byte is there, it is the upper protocol (or the next
+ * extension header, as far as can be told), as tshark reads it and as an IPv4 header cut after
+ * its protocol field still names it; only without it is the cut header's own type all we know.
+ * `n`: the headers walked before this one.
+ */
+function extensionCut(b: Uint8Array, p: number, ipEnd: number, nh: number, n: number, out: DecodedPacket): void {
+  weird(out, ANOMALY.truncated_ipv6_ext_header);
+  // (a header past the chain's limit is not read into, cut or not: see MAX_IPV6_EXTENSIONS)
+  out.ipProto = p < ipEnd && n < MAX_IPV6_EXTENSIONS ? u8(b, p) : nh;
 }
