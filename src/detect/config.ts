@@ -688,7 +688,8 @@ export function redactUrl(s: string): string {
     u.password = '';
     return u.toString();
   } catch {
-    return s;
+    // not a URL, but it may still carry a password (a bad port, an unclosed bracket): never echo it
+    return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
   }
 }
 

@@ -19,10 +19,21 @@ export interface PostableAlert {
   endsAt?: string;
 }
 
-/** The alerts endpoint for a base URL ("http://am:9093" or already ".../api/v2/alerts"). */
+/** The alerts endpoint for a base URL ("http://am:9093" or already ".../api/v2/alerts"):
+ *  the path is extended, a query kept, a fragment (never sent) dropped. */
 export function alertsEndpoint(url: string): string {
-  const u = url.replace(/\/+$/, '');
-  return u.endsWith('/api/v2/alerts') ? u : `${u}/api/v2/alerts`;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    // checked when the options were read; as it was, for fetch to refuse
+    const s = url.replace(/\/+$/, '');
+    return s.endsWith('/api/v2/alerts') ? s : `${s}/api/v2/alerts`;
+  }
+  const path = u.pathname.replace(/\/+$/, '');
+  u.pathname = path.endsWith('/api/v2/alerts') ? path : `${path}/api/v2/alerts`;
+  u.hash = '';
+  return u.toString();
 }
 
 function iso(epochSeconds: number): string {
@@ -89,12 +100,13 @@ export class AlertmanagerSink implements Sink {
   private flush(): void {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;
-    this.queue.push(JSON.stringify(this.pending));
+    // counted in alerts, not requests: a lost batch of 40 is 40 lost alerts
+    this.queue.push(JSON.stringify(this.pending), this.pending.length);
     this.pending = [];
   }
 
   private resend(): void {
-    if (this.active.size > 0) this.queue.push(JSON.stringify([...this.active.values()]));
+    if (this.active.size > 0) this.queue.push(JSON.stringify([...this.active.values()]), this.active.size);
   }
 
   get stats(): DeliveryStats {

@@ -45,14 +45,32 @@ export function formatBits(bytesPerSec: number): string {
   return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i] ?? 'Tbit/s'}`;
 }
 
+/** Date and time of day of an epoch second, UTC: ["2024-01-01", "12:00:00"]. Years past
+ *  9999 or before year 0 keep their sign and six digits ("+010209-01-27"), as ISO 8601
+ *  writes them; the time of day is always there. */
+function dayAndTime(sec: number): [string, string] {
+  // past what a Date holds (year 275760): the epoch seconds themselves
+  if (!Number.isFinite(sec) || Math.abs(sec * 1000) > 8.64e15) return ['epoch', String(sec)];
+  const iso = new Date(sec * 1000).toISOString();
+  const t = iso.indexOf('T');
+  return [iso.slice(0, t), iso.slice(t + 1, t + 9)];
+}
+
 export function formatTime(epochSec: number): string {
   const ms = epochSec * 1000;
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return `${epochSec} (epoch s)`;
-  const d = new Date(ms);
-  const us = Math.round((epochSec - Math.floor(epochSec)) * 1e6);
-  const base = d.toISOString().slice(0, 19).replace('T', ' ');
+  // the second is floor(t), before 1970 too (a Date truncates its milliseconds toward zero:
+  // -1.0002 s is 23:59:58.999800, not 23:59:59.999800)
+  let sec = Math.floor(epochSec);
+  let us = Math.round((epochSec - sec) * 1e6);
+  if (us >= 1_000_000) {
+    sec += 1;
+    us -= 1_000_000;
+  }
+  if (Math.abs(sec * 1000) > 8.64e15) return `${epochSec} (epoch s)`;
+  const [day, time] = dayAndTime(sec);
   // a whole epoch second (a peak, an alert) needs no fraction
-  return Number.isInteger(epochSec) ? `${base} UTC` : `${base}.${String(us).padStart(6, '0').slice(0, 6)} UTC`;
+  return Number.isInteger(epochSec) ? `${day} ${time} UTC` : `${day} ${time}.${String(us).padStart(6, '0')} UTC`;
 }
 
 function pad(s: string, n: number): string {
@@ -127,19 +145,44 @@ export function renderReport(r: Report, ctx: ReportContext): string {
     out.push(`  ${pad('HOST', w)}  DIR ${lpad('PACKETS', pw)}  ${lpad('BYTES', 9)}  ${['MEAN', 'STDEV'].map((x) => lpad(x, 8)).join(' ')} ${['MIN', 'P50', 'P95', 'P99', 'MAX'].map((x) => lpad(x, 6)).join(' ')}`);
     for (const h of r.hosts) out.push(...hostRows(h, w, pw));
   }
-  const raised = ctx.alerts.filter((a) => a.state === 'raised');
-  if (ctx.alerts.length > 0) {
+  // The report's own alert section when there is one (what --json says: every raise counted,
+  // the first ones listed with their resolve times); the alerts handed in otherwise. The run
+  // keeps only its last 10,000 alert messages, so counting those said "4154 raised" for 5846.
+  const book = r.alerts;
+  let rows: { ts: number; severity: string; note: string; message: string; resolvedTs: number | null }[];
+  let nRaised: number;
+  let nResolved: number;
+  if (book !== undefined) {
+    rows = book.list;
+    nRaised = book.raised;
+    nResolved = book.resolved;
+  } else {
+    const raised = ctx.alerts.filter((a) => a.state === 'raised');
+    rows = raised.slice(0, 50).map((a) => ({
+      ts: a.ts,
+      severity: a.severity,
+      note: a.note,
+      message: a.message,
+      resolvedTs: ctx.alerts.find((b) => b.key === a.key && b.state === 'resolved' && b.ts >= a.ts)?.ts ?? null,
+    }));
+    nRaised = raised.length;
+    nResolved = ctx.alerts.length - raised.length;
+  }
+  if (nRaised > 0 || nResolved > 0) {
     out.push('');
-    out.push(`  Alerts (${raised.length} raised, ${ctx.alerts.length - raised.length} resolved)`);
-    for (const a of raised.slice(0, 50)) {
-      const resolved = ctx.alerts.find((b) => b.key === a.key && b.state === 'resolved' && b.ts >= a.ts);
-      const raisedAt = formatTime(a.ts).slice(0, 19);
+    out.push(`  Alerts (${formatCount(nRaised)} raised, ${formatCount(nResolved)} resolved)`);
+    const shown = rows.slice(0, 50);
+    for (const a of shown) {
+      const [day, time] = dayAndTime(a.ts);
       // the time alone when resolved the same day, else the date too
-      const resolvedAt = resolved ? formatTime(resolved.ts).slice(0, 19) : '';
-      const resolvedText = resolvedAt.slice(0, 10) === raisedAt.slice(0, 10) ? resolvedAt.slice(11) : resolvedAt;
-      out.push(`  ${raisedAt}  ${pad(a.severity, 8)} ${pad(a.note, 24)} ${a.message}${resolved ? `  (resolved ${resolvedText})` : '  (still raised)'}`);
+      let resolvedText = '';
+      if (a.resolvedTs !== null) {
+        const [rday, rtime] = dayAndTime(a.resolvedTs);
+        resolvedText = rday === day ? rtime : `${rday} ${rtime}`;
+      }
+      out.push(`  ${day} ${time}  ${pad(a.severity, 8)} ${pad(a.note, 24)} ${a.message}${a.resolvedTs !== null ? `  (resolved ${resolvedText})` : '  (still raised)'}`);
     }
-    if (raised.length > 50) out.push(`  ... ${raised.length - 50} more (see --json or --alerts FILE)`);
+    if (nRaised > shown.length) out.push(`  ... ${formatCount(nRaised - shown.length)} more (see --json or --alerts FILE)`);
   }
   return `${out.join('\n')}\n`;
 }
@@ -147,5 +190,5 @@ export function renderReport(r: Report, ctx: ReportContext): string {
 /** One line per second for live and paced runs. */
 export function tickerLine(s: SecondSummary): string {
   const top = s.hosts[0];
-  return `${formatTime(s.ts).slice(11, 19)}  ${lpad(formatCount(s.packets), 9)} pkt/s  ${lpad(formatBits(s.bytes), 12)}  hosts ${lpad(formatCount(s.activeHosts), 7)}${top ? `  top ${top.addr} ${formatBytes(top.tx.bytes + top.rx.bytes)}` : ''}${s.late > 0 ? `  late ${s.late}` : ''}`;
+  return `${dayAndTime(s.ts)[1]}  ${lpad(formatCount(s.packets), 9)} pkt/s  ${lpad(formatBits(s.bytes), 12)}  hosts ${lpad(formatCount(s.activeHosts), 7)}${top ? `  top ${top.addr} ${formatBytes(top.tx.bytes + top.rx.bytes)}` : ''}${s.late > 0 ? `  late ${s.late}` : ''}`;
 }

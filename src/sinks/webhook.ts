@@ -1,23 +1,26 @@
 // --webhook URL: each alert POSTed as JSON with a Slack-compatible `text` and the full
 // alert message. Delivery never blocks packet processing: a bounded queue (the oldest is
-// dropped and counted when full), one request at a time, a timeout per request, bounded
-// retries with exponential backoff on network errors, timeouts, 429 and 5xx.
+// dropped and counted when full), one request at a time, a timeout per request (the whole
+// exchange, response body included), bounded retries with exponential backoff on network
+// errors, timeouts, 429 and 5xx (a Retry-After is honoured, up to a minute). Redirects are
+// not followed, and at most 64 KiB of a response body is read.
 
 import type { HttpSinkConfig } from '../detect/config.js';
 import type { Message } from '../schema.js';
 import { formatAlertLine } from './console-alerts.js';
 import type { Sink } from './sink.js';
 
+/** Counts are of alerts: an item (one request) may carry several (Alertmanager batches). */
 export interface DeliveryStats {
-  /** Requests that got a 2xx. */
+  /** Alerts in requests that got a 2xx. */
   delivered: number;
-  /** Items given up after the last retry or on a non-retryable status. */
+  /** Alerts given up after the last retry or on a non-retryable status. */
   failed: number;
-  /** Items dropped because the queue was full, or still queued when close() gave up. */
+  /** Alerts dropped because the queue was full, or still queued when close() gave up. */
   dropped: number;
-  /** Attempts after a first failure. */
+  /** Attempts after a first failure (requests, not alerts). */
   retries: number;
-  /** Items waiting right now. */
+  /** Alerts waiting right now (the request in flight included). */
   queued: number;
   /** The last failure, for the end-of-run line ("HTTP 500", "timeout after 5000 ms", "ECONNREFUSED"). */
   lastError: string | null;
@@ -32,9 +35,21 @@ export interface DeliveryOptions extends HttpSinkConfig {
   headers?: Record<string, string>;
 }
 
+/** A request body and the number of alerts it carries. */
+interface Item {
+  body: string;
+  alerts: number;
+}
+
+/** Most of a response body read (so that a short answer leaves the connection reusable);
+ *  a longer or endless one is cut off: only the status matters. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+/** Longest Retry-After honoured (a 429 or 503 saying "come back in an hour" gets a minute). */
+const MAX_RETRY_AFTER_MS = 60_000;
+
 /** POSTs bodies in order, one at a time; shared by the webhook and Alertmanager sinks. */
 export class DeliveryQueue {
-  private readonly items: string[] = [];
+  private readonly items: Item[] = [];
   private running = false;
   private closing = false;
   private inflight: AbortController | null = null;
@@ -51,35 +66,42 @@ export class DeliveryQueue {
     this.closeTimeoutMs = opts.closeTimeoutMs ?? Math.min(30_000, opts.timeoutMs * 2 + 1000);
   }
 
-  /** Queue a body; returns at once. */
-  push(body: string): void {
+  /** Queue a body carrying `alerts` alerts; returns at once. */
+  push(body: string, alerts = 1): void {
     if (this.closing) {
-      this.stats.dropped++;
+      this.stats.dropped += alerts;
       return;
     }
     // The item in flight (items[0] while running) is not the queue's to drop.
     const busy = this.running ? 1 : 0;
     if (this.items.length - busy >= this.opts.queue) {
-      this.items.splice(busy, 1);
-      this.stats.dropped++;
+      const [old] = this.items.splice(busy, 1);
+      this.stats.dropped += old?.alerts ?? 0;
+      this.stats.queued -= old?.alerts ?? 0;
     }
-    this.items.push(body);
-    this.stats.queued = this.items.length;
+    this.items.push({ body, alerts });
+    this.stats.queued += alerts;
     if (!this.running) void this.run();
+  }
+
+  private updateQueued(): void {
+    let n = 0;
+    for (const it of this.items) n += it.alerts;
+    this.stats.queued = n;
   }
 
   private async run(): Promise<void> {
     this.running = true;
     try {
       for (;;) {
-        const body = this.items[0];
-        if (body === undefined) break;
-        const ok = await this.deliver(body);
+        const item = this.items[0];
+        if (item === undefined) break;
+        const ok = await this.deliver(item.body);
         // close() may have dropped the queue meanwhile: only shift what we sent.
-        if (this.items[0] === body) this.items.shift();
-        this.stats.queued = this.items.length;
-        if (ok) this.stats.delivered++;
-        else this.stats.failed++;
+        if (this.items[0] === item) this.items.shift();
+        this.updateQueued(); // once per request: the queue is at most opts.queue long
+        if (ok) this.stats.delivered += item.alerts;
+        else this.stats.failed += item.alerts;
       }
     } finally {
       this.running = false;
@@ -89,15 +111,18 @@ export class DeliveryQueue {
 
   /** One item with its retries; true when delivered. */
   private async deliver(body: string): Promise<boolean> {
+    let waitMs = 0;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) {
         if (this.closing && this.closeDeadlinePassed()) return false;
         this.stats.retries++;
-        await this.sleep(Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1)));
+        // the server's Retry-After when it gave one and asks for longer than our backoff
+        await this.sleep(Math.max(waitMs, Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1))));
       }
       const r = await this.post(body);
       if (r === 'ok') return true;
       if (r === 'fatal' || attempt >= this.opts.retries) return false;
+      waitMs = typeof r === 'number' ? r : 0;
     }
   }
 
@@ -106,7 +131,8 @@ export class DeliveryQueue {
     return Date.now() >= this.closeDeadline;
   }
 
-  private async post(body: string): Promise<'ok' | 'retry' | 'fatal'> {
+  /** One request: 'ok', 'fatal', 'retry', or a retry after the server's Retry-After (ms). */
+  private async post(body: string): Promise<'ok' | 'retry' | 'fatal' | number> {
     const ac = new AbortController();
     this.inflight = ac;
     const timer = setTimeout(() => ac.abort(TIMEOUT), this.opts.timeoutMs);
@@ -116,12 +142,25 @@ export class DeliveryQueue {
         headers: { 'content-type': 'application/json', ...this.opts.headers },
         body,
         signal: ac.signal,
+        // A 301, 302 or 303 made fetch re-send the request as a GET without the alert, and
+        // count the answer to that as delivered; a redirect is a wrong URL, said as such.
+        redirect: 'manual',
       });
-      // Read the body so the connection can be reused; it is not used.
-      await res.arrayBuffer().catch(() => undefined);
+      // Read a short body so the connection can be reused; it is not used. The status is
+      // the answer: a long or endless body neither fills memory nor turns a 2xx into a
+      // timeout (and a duplicate on retry).
+      await drain(res);
       if (res.ok) return 'ok';
+      if (res.status >= 300 && res.status < 400) {
+        this.stats.lastError = `HTTP ${res.status} redirect, not followed (give the URL it points to)`;
+        return 'fatal';
+      }
       this.stats.lastError = `HTTP ${res.status}`;
-      return res.status === 429 || res.status >= 500 ? 'retry' : 'fatal';
+      if (res.status === 429 || res.status >= 500) {
+        const after = retryAfterMs(res.headers.get('retry-after'));
+        return after ?? 'retry';
+      }
+      return 'fatal';
     } catch (e) {
       if (!ac.signal.aborted) this.stats.lastError = errorText(e);
       else if (ac.signal.reason === TIMEOUT) this.stats.lastError = `timeout after ${this.opts.timeoutMs} ms`;
@@ -157,9 +196,9 @@ export class DeliveryQueue {
       const t = setTimeout(() => {
         // Give up: drop the waiting items and abort the one in flight (counted as failed).
         const keep = this.running ? 1 : 0;
-        this.stats.dropped += Math.max(0, this.items.length - keep);
+        for (const it of this.items.slice(keep)) this.stats.dropped += it.alerts;
         this.items.length = Math.min(this.items.length, keep);
-        this.stats.queued = this.items.length;
+        this.updateQueued();
         this.inflight?.abort(CLOSED);
         this.wake?.();
       }, this.closeTimeoutMs);
@@ -171,17 +210,58 @@ export class DeliveryQueue {
   }
 }
 
+/** Reads at most MAX_RESPONSE_BYTES of a response body and cancels the rest; never throws. */
+async function drain(res: Response): Promise<void> {
+  const body = res.body;
+  if (body === null) return;
+  const reader = body.getReader();
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      n += value.byteLength;
+      if (n > MAX_RESPONSE_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        return;
+      }
+    }
+  } catch {
+    // aborted by the timeout or reset: the status is already known
+  }
+}
+
+/** A Retry-After header (seconds, or an HTTP date) in ms, capped; null when absent or bad. */
+function retryAfterMs(v: string | null, now = Date.now()): number | null {
+  if (v === null) return null;
+  const t = v.trim();
+  let ms: number;
+  if (/^\d+$/.test(t)) ms = Number(t) * 1000;
+  else {
+    const at = Date.parse(t);
+    if (Number.isNaN(at)) return null;
+    ms = at - now;
+  }
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
+}
+
 /** Why a request was aborted: its own timeout, or close() giving up on it. */
 const TIMEOUT = 'timeout';
 const CLOSED = 'closed';
 
 /** The useful part of a fetch failure: the system error code (ECONNREFUSED, ENOTFOUND),
  *  else the cause's own words ("bad port": fetch refuses ports such as 9 or 25), not just
- *  "fetch failed". */
+ *  "fetch failed". A code of undici's or TLS's own (UND_ERR_SOCKET,
+ *  DEPTH_ZERO_SELF_SIGNED_CERT) means little alone: its words follow it. */
 function errorText(e: unknown): string {
   if (e instanceof Error) {
     const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code !== undefined) return cause.code;
+    if (cause?.code !== undefined) {
+      const words = cause.message ?? '';
+      // ECONNREFUSED and Node's ERR_SSL_* say enough (and OpenSSL's words are a dump)
+      const alone = /^E[A-Z]+$/.test(cause.code) || cause.code.startsWith('ERR_') || words === '';
+      return alone ? cause.code : `${cause.code} (${words.split('\n')[0]})`;
+    }
     if (cause?.message !== undefined && cause.message !== '') return `${e.message}: ${cause.message}`;
     return e.message;
   }
