@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDetectOptions, detectConfigFromOptions } from '../../src/cli/detect-options.js';
-import { AnalyzerError } from '../../src/errors.js';
 import { run, runAsync, type Run } from '../helpers/cli.js';
+import { errorOf } from '../helpers/errors.js';
 
 const PCAP = resolve('pcaps', 'fx-arp-padding.pcap');
 
@@ -18,16 +18,6 @@ function parse(args: string[]) {
   const cmd = addDetectOptions(new Command('replay').argument('[files...]').exitOverride());
   cmd.parse(args, { from: 'user' });
   return detectConfigFromOptions(cmd.opts());
-}
-
-function errorOf(f: () => unknown): AnalyzerError | null {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AnalyzerError) return e;
-    throw e;
-  }
-  return null;
 }
 
 /** The README's shape for a bad option: one line, naming the option, a code, status 2. */

@@ -6,23 +6,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readConfigFile } from '../../src/cli/detect-options.js';
 import { applyConfigFile, defaultAlertSinkConfig, defaultDetectConfig } from '../../src/detect/config.js';
-import { AnalyzerError, ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors.js';
+import { errorOf } from '../helpers/errors.js';
 
 function apply(json: unknown) {
   const d = defaultDetectConfig();
   const s = defaultAlertSinkConfig('sensor-1');
   applyConfigFile(json, 'netpulse.json', d, s);
   return { d, s };
-}
-
-function errorOf(f: () => unknown): AnalyzerError | null {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof AnalyzerError) return e;
-    throw e;
-  }
-  return null;
 }
 
 /** README: "an unknown key or a bad value is a one-line error naming it ... exit status 2". */
