@@ -9,3 +9,19 @@ export function printable(s: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * `n` in decimal units (each 1000 times the one before; units[0] is shown whole), with the
+ * decimals `digits(v)` gives for a scaled value. A value that would round to 1000 of one unit
+ * is shown in the next ("1.0 MB", not "1000 kB").
+ */
+export function decimalUnits(n: number, units: readonly string[], digits: (v: number) => number): string {
+  let v = n;
+  let i = 0;
+  for (;;) {
+    const text = i === 0 ? String(Math.round(v)) : v.toFixed(digits(v));
+    if (Math.abs(Number(text)) < 1000 || i === units.length - 1) return `${text} ${units[i] ?? ''}`;
+    v /= 1000;
+    i++;
+  }
+}

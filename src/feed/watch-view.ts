@@ -2,7 +2,7 @@
 // messages to lines of text, so `netpulse watch` only does I/O and tests need no terminal.
 
 import type { AlertMessage, StatsMessage, SummaryMessage } from '../schema.js';
-import { printable } from '../text.js';
+import { decimalUnits, printable } from '../text.js';
 
 export { printable };
 
@@ -96,14 +96,7 @@ export function fmtCount(n: number | null | undefined): string {
 /** SI bytes: 999 B, 1.00 kB, 12.3 MB. */
 export function fmtBytes(n: number | null | undefined): string {
   if (n === null || n === undefined) return 'n/a';
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i] ?? ''}`;
+  return decimalUnits(n, ['B', 'kB', 'MB', 'GB', 'TB'], (v) => (Math.abs(v) < 9.995 ? 2 : 1));
 }
 
 export function fmtTime(sec: number): string {

@@ -3,6 +3,7 @@
 
 import type { HostStats, Report, SecondSummary, SizeStats } from '../aggregate/summary.js';
 import type { Alert } from '../detect/alert.js';
+import { decimalUnits } from '../text.js';
 
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -10,16 +11,13 @@ export function formatCount(n: number): string {
 
 /** Decimal units, as network tools count: 1 kB = 1000 B. */
 export function formatBytes(n: number): string {
-  if (n < 1000) return `${Math.round(n)} B`;
-  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i] ?? 'PB'}`;
+  return decimalUnits(n, BYTE_UNITS, oneDecimalBelow100);
 }
+
+const BYTE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+const BIT_UNITS = ['bit/s', 'kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'];
+/** Three significant digits from 100 up, one decimal below ("99.9", "100", not "100.0"). */
+const oneDecimalBelow100 = (v: number): number => (v >= 99.95 ? 0 : 1);
 
 /** A rate below one: "0.48", or "<0.01" (never "0" for a rate that is not zero). */
 function smallRate(n: number): string {
@@ -34,15 +32,7 @@ export function formatPacketRate(n: number): string {
 export function formatBits(bytesPerSec: number): string {
   const b = bytesPerSec * 8;
   if (b > 0 && b < 0.995) return `${smallRate(b)} bit/s`;
-  if (b < 1000) return `${Math.round(b)} bit/s`;
-  const units = ['kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'];
-  let v = b;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i] ?? 'Tbit/s'}`;
+  return decimalUnits(b, BIT_UNITS, oneDecimalBelow100);
 }
 
 /** Date and time of day of an epoch second, UTC: ["2024-01-01", "12:00:00"]. Years past
