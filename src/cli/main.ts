@@ -10,6 +10,11 @@ import { reportFatal } from './exit.js';
 
 type Register = (program: Command) => void;
 
+// stderr carries notes, alert lines and errors: a reader that went away (`2>&1 | head -1`)
+// ends them, not the run. An unhandled EPIPE on it killed the process with status 1 and the
+// report on stdout was lost.
+process.stderr.on('error', () => {});
+
 const COMMANDS: Record<string, () => Promise<Register>> = {
   replay: async () => (await import('./replay.js')).registerReplay,
   live: async () => (await import('./live.js')).registerLive,
