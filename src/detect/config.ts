@@ -705,7 +705,8 @@ function readAlerts(r: ConfigReader, v: unknown, d: DetectConfig, s: AlertSinkCo
   if (o.maxOpen !== undefined) d.maxOpen = r.int(o.maxOpen, 'alerts.maxOpen', 1, 10_000_000);
   if (o.console !== undefined) s.console = r.bool(o.console, 'alerts.console');
   if (o.file !== undefined) s.file = o.file === null ? null : r.str(o.file, 'alerts.file');
-  if (o.sensor !== undefined) {
+  // null: the default, this machine's host name (as given to defaultAlertSinkConfig)
+  if (o.sensor !== undefined && o.sensor !== null) {
     s.sensor = r.str(o.sensor, 'alerts.sensor');
     // as --sensor: a blank name would label every alert from nowhere
     if (s.sensor.trim() === '') r.fail('alerts.sensor', 'must not be blank');
