@@ -61,7 +61,7 @@ export function synthSummary(out: string, truth: Truth, truthPath: string | null
   }
   return (
     `netpulse synth: wrote ${out === '-' ? 'stdout' : out} (${f.format}${f.gzip ? ', gzip' : ''}, ${truth.packets} packets, ` +
-    `${size}, ${truth.seconds.length} s, ${truth.anomalies.length} anomalies)` +
+    `${size}, ${truth.seconds.length} s, ${truth.anomalies.length} ${truth.anomalies.length === 1 ? 'anomaly' : 'anomalies'})` +
     `${truthPath === null ? '' : ` and ${truthPath}`} in ${seconds.toFixed(2)} s\n`
   );
 }

@@ -66,4 +66,9 @@ describe('the success line', () => {
       `netpulse synth: wrote ${out} (pcap, ${t.packets} packets, ${MB(statSync(out).size)}, 10 s, 0 anomalies) and ${join(dir, 'p.truth.json')} in 1.23 s\n`,
     );
   });
+  it('counts one anomaly in the singular ("1 anomalies" before)', async () => {
+    const out = join(dir, 'one.pcap');
+    const t = await generate({ out, packets: 2_000, hosts: 20, seconds: 10, truth: false, anomalies: [{ kind: 'silence', at: 4, seconds: 2 }] });
+    expect(synthSummary(out, t, null, 1)).toContain(', 10 s, 1 anomaly)');
+  });
 });
