@@ -173,7 +173,7 @@ export class LiveSource implements PacketSource {
     }
     const cap = this.os.loadCap();
     const devices = listDevices(cap, this.os.fs);
-    const dev = this.opts.device === undefined ? defaultDevice(devices) : findDevice(devices, this.opts.device);
+    const dev = this.opts.device === undefined ? defaultDevice(devices) : resolveDevice(devices, this.opts.device);
 
     if (filter !== '') {
       // A rejected filter leaks the handle (cap opens the socket before compiling the
@@ -188,7 +188,13 @@ export class LiveSource implements PacketSource {
         // libpcap words its filter errors many ways ("unknown ip proto 'foo'", "mask length
         // must be <= 32", "VLAN tag 5000 greater than maximum 4095", ...): if the interface
         // opens without the filter, it was the filter.
-        if (err.code === 'ERR_CAPTURE_FAILED' && opensBare(cap, dev.name)) throw badFilter(e, dev.name, filter);
+        // The failed probe cannot be closed (see above): on a netfilter device it keeps its
+        // NFLOG group or NFQUEUE queue, which the kernel gives to one socket only, so the
+        // bare open then finds it taken; the probe got that far, so the filter was at fault.
+        if (err.code === 'ERR_CAPTURE_FAILED') {
+          const bare = bareOpenError(cap, dev.name);
+          if (bare === null || (groupTaken(bare) && !groupTaken(e))) throw badFilter(e, dev.name, filter);
+        }
         throw err;
       }
       probe.close();
@@ -449,12 +455,41 @@ function align16(n: number): number {
   return (n + 15) & ~15;
 }
 
+/**
+ * The device called `name`. libpcap lists the netfilter devices once, as `nflog` and
+ * `nfqueue` (group 0), but opens any group as `nflog:N` / `nfqueue:N`, N = 0..65535
+ * (pcap-netfilter-linux.c), as tcpdump -i nflog:N does: such a name is the listed device
+ * with its group. Anything else not listed is ERR_NO_DEVICE, listing the devices.
+ */
+export function resolveDevice(devices: readonly DeviceInfo[], name: string): DeviceInfo {
+  const m = /^(nflog|nfqueue):(\d{1,5})$/.exec(name);
+  if (m?.[1] !== undefined && Number(m[2]) <= 65535) {
+    const base = devices.find((d) => d.name === m[1]);
+    if (base !== undefined) return { ...base, name };
+  }
+  return findDevice(devices, name);
+}
+
 /** Map cap's open() failures (libpcap's messages) to stable codes and one-line fixes. */
 export function openError(e: unknown, device: string, filter: string): CaptureError {
   const msg = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
   const detail = { subject: device, cause: e };
   if (/can't parse filter expression|syntax error|illegal|unknown (host|port|proto)|not a valid|expression rejects/i.test(msg)) {
     return badFilter(e, device, filter);
+  }
+  // The kernel lets one socket listen on an NFLOG group: binding a taken group fails with
+  // EPERM. Without CAP_NET_ADMIN libpcap fails earlier (NFULNL_CFG_CMD_PF_UNBIND), so this
+  // message means the privilege was there and the group is taken.
+  if (GROUP_TAKEN.test(msg)) {
+    const fix = device.startsWith('nfqueue')
+      ? 'stop it, or queue to another number and capture nfqueue:M'
+      : 'stop it, or log to a second group as well (nft: log group M; iptables: -j NFLOG --nflog-group M) and capture nflog:M';
+    const what = device.startsWith('nfqueue') ? 'NFQUEUE queue' : 'NFLOG group';
+    return new CaptureError(
+      'ERR_CAPTURE_FAILED',
+      `the ${what} already has a listener (${msg}; the kernel allows one: tcpdump, ulogd or another netpulse): ${fix}`,
+      detail,
+    );
   }
   if (/permission|not permitted|EPERM|EACCES|don't have permission/i.test(msg)) {
     return new CaptureError(
@@ -482,18 +517,26 @@ function badFilter(e: unknown, device: string, filter: string): CaptureError {
   return new CaptureError('ERR_BAD_FILTER', `libpcap rejected the filter "${filter}": ${msg}`, { subject: device, cause: e });
 }
 
-/** Whether the interface opens with no filter (a throwaway handle, kept like every other). */
-function opensBare(cap: CapModule, device: string): boolean {
+/** Why the interface does not open with no filter, or null when it does (a throwaway
+ *  handle, kept like every other). */
+function bareOpenError(cap: CapModule, device: string): unknown {
   const probe = new cap.Cap();
   const buffer = Buffer.alloc(64);
   retainedHandles.push(probe, buffer);
   try {
     probe.open(device, '', FILTER_CHECK_BUFFER, buffer);
-  } catch {
-    return false;
+  } catch (e) {
+    return e ?? new Error('open failed');
   }
   probe.close();
-  return true;
+  return null;
+}
+
+/** libpcap's words when an NFLOG group or NFQUEUE queue already has a listener. */
+const GROUP_TAKEN = /Can't listen on group index/i;
+
+function groupTaken(e: unknown): boolean {
+  return GROUP_TAKEN.test(e instanceof Error ? e.message : String(e));
 }
 
 function deviceDown(device: string, what: string): CaptureError {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { CAP_SNAPLEN, DEFAULT_BUFFER_SIZE, LiveSource, type LiveOpenInfo } from '../capture/live.js';
 import { parseCount, parseSeconds } from '../config.js';
+import { LINKTYPE } from '../decode/linktype.js';
 import { ConfigError } from '../errors.js';
 import { addFeedOptions, feedConfigFromOptions, type FeedCliOptions } from './feed-options.js';
 import { addDetectOptions, detectionFromOptions } from './detect-options.js';
@@ -102,7 +103,7 @@ Ctrl-C or SIGTERM: the current second is flushed, the report printed, exit statu
 export function openLines(info: LiveOpenInfo): string[] {
   const lines: string[] = [];
   const filter = info.filter === '' ? '' : `, filter "${info.filter}"`;
-  lines.push(`capturing on ${info.device} (${info.linktypeName}, linktype ${info.linktype}${filter}, ${info.bufferSize / 1024 / 1024} MiB buffer)`);
+  lines.push(`capturing on ${info.device} (${linktypeLabel(info)}, linktype ${info.linktype}${filter}, ${info.bufferSize / 1024 / 1024} MiB buffer)`);
   if (info.droppedTo !== null) {
     const d = info.droppedTo;
     lines.push(`dropped root: now running as ${d.name} (uid ${d.uid}, gid ${d.gid}, groups ${d.groups.join(',') || 'none'})`);
@@ -121,3 +122,13 @@ export function openLines(info: LiveOpenInfo): string[] {
   return lines;
 }
 
+
+/** LINKTYPE_* names by value, for the link types netpulse decodes. */
+const LINKTYPE_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(LINKTYPE).map(([name, v]) => [v, name]));
+
+/** cap names five link types and calls every other one "Unknown linktype N", NFLOG and
+ *  LINUX_SLL2 among them: those netpulse decodes get their name, as tcpdump shows it. */
+function linktypeLabel(info: LiveOpenInfo): string {
+  if (!info.linktypeName.startsWith('Unknown linktype')) return info.linktypeName;
+  return LINKTYPE_NAMES.get(info.linktype) ?? info.linktypeName;
+}
