@@ -85,8 +85,13 @@ export class Hub {
   seq = 0;
   /** Newest summaries, oldest first (ring kept as an array: shift is once a second). */
   readonly history: Entry[] = [];
-  /** Raised alerts not yet resolved, by alert key. */
+  /** Raised alerts not yet resolved, by alert key: the newest MAX_OPEN_ALERTS, for hello. */
   readonly openAlerts = new Map<string, Entry>();
+  /** Every alert raised and not yet resolved, by key: its detector and severity. Not capped
+   *  like openAlerts (the detectors bound it, alerts.maxOpen each): /metrics counts from it. */
+  private readonly activeKinds = new Map<string, string>();
+  /** Alerts raised and not yet resolved, by detector and severity (NUL-joined). */
+  readonly activeAlerts = new Map<string, number>();
   lastSummary: Entry | null = null;
   lastStats: Entry | null = null;
   endEntry: Entry | null = null;
@@ -171,6 +176,7 @@ export class Hub {
   }
 
   private rememberAlert(a: AlertMessage, e: Entry): void {
+    this.countActive(a);
     if (a.state === 'raised') {
       this.openAlerts.delete(a.key);
       this.openAlerts.set(a.key, e);
@@ -183,6 +189,20 @@ export class Hub {
     } else {
       this.openAlerts.delete(a.key);
     }
+  }
+
+  /** Keep activeAlerts exact: a key raised again while open counts once, under its newest kind. */
+  private countActive(a: AlertMessage): void {
+    const was = this.activeKinds.get(a.key);
+    if (was !== undefined) {
+      // a kind stays at 0 once seen (its series goes to 0 rather than going stale)
+      this.activeAlerts.set(was, Math.max(0, (this.activeAlerts.get(was) ?? 0) - 1));
+      this.activeKinds.delete(a.key);
+    }
+    if (a.state !== 'raised') return;
+    const k = `${a.detector}\u0000${a.severity}`;
+    this.activeKinds.set(a.key, k);
+    this.activeAlerts.set(k, (this.activeAlerts.get(k) ?? 0) + 1);
   }
 
   /** Oldest summaries out past --feed-history entries or the byte budget (the newest stays). */

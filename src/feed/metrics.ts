@@ -106,12 +106,8 @@ export function renderMetrics(input: MetricsInput): string {
     raised.push([{ detector, severity }, n]);
   }
   w.family('netpulse_alerts_total', 'counter', 'Alerts raised since start, by detector and severity.', raised);
-  const active = new Map<string, number>();
-  for (const e of hub.openAlerts.values()) {
-    if (e.msg.type !== 'alert') continue;
-    const k = `${e.msg.detector}\u0000${e.msg.severity}`;
-    active.set(k, (active.get(k) ?? 0) + 1);
-  }
+  // every open alert, not only those hello remembers (hub.openAlerts keeps the newest 1000)
+  const active = hub.activeAlerts;
   w.family(
     'netpulse_alerts_active',
     'gauge',

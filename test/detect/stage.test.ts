@@ -100,3 +100,20 @@ describe('detect stage', () => {
     expect(alerts).toEqual([]);
   });
 });
+
+describe('report.alerts.openAtEnd', () => {
+  it('counts every raise not yet resolved, past the 1000 alerts the list holds', async () => {
+    const { AlertBook } = await import('../../src/detect/stage.js');
+    const book = new AlertBook();
+    const raised = Array.from({ length: 1500 }, (_, i) => ({ state: 'raised', key: `k${i}`, ts: 1, detector: 'new-host', note: 'New_Host', severity: 'info', host: `10.0.${i >> 8}.${i & 255}`, message: 'm' }));
+    book.note(raised as never);
+    // resolve 300 of the listed ones and 200 of those past the list
+    const resolved = [...raised.slice(0, 300), ...raised.slice(1200, 1400)].map((a) => ({ ...a, state: 'resolved', ts: 2 }));
+    book.note(resolved as never);
+    const counts = { raised: 1500, resolved: 500, suppressed: 0, rateLimited: 0, dropped: 0, byDetector: { 'new-host': 1500 }, bySeverity: { info: 1500, warning: 0, critical: 0 } };
+    const s = book.section(counts);
+    // before: 700 (the list's 1000 minus its 300 resolved), not the 1000 still open
+    expect(s.openAtEnd).toBe(1000);
+    expect(s.list).toHaveLength(1000);
+  });
+});
