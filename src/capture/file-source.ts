@@ -244,7 +244,14 @@ interface ZstdZlib {
 
 export class FileSource implements PacketSource {
   readonly clock = 'packet' as const;
-  readonly description: string;
+  /** "file A B C"; after a fault, with the files it left unread (the report's header). */
+  get description(): string {
+    const base = `file ${this.opts.files.join(' ')}`;
+    if (this.unread.length === 0) return base;
+    return `${base} (not read after the error: ${this.unread.map((f) => (f === '-' ? '<stdin>' : f)).join(' ')})`;
+  }
+  /** Files given after the one a fault stopped the replay in. */
+  private unread: readonly string[] = [];
   private readonly opts: FileSourceOptions;
   private readonly frame: Frame = createFrame();
   private readonly queue = new ByteQueue(1 << 20, MAX_BLOCK_BYTES + (1 << 20));
@@ -284,7 +291,6 @@ export class FileSource implements PacketSource {
 
   constructor(opts: FileSourceOptions) {
     this.opts = opts;
-    this.description = `file ${opts.files.join(' ')}`;
     this.stopSignal = new Promise<false>((resolve) => (this.signalStop = () => resolve(false)));
   }
 
@@ -375,7 +381,10 @@ export class FileSource implements PacketSource {
       }
     } catch (e) {
       this.finishParser();
-      if (isAnalyzerError(e)) return { reason: 'error', error: withFilesNotRead(e, files, this.current) };
+      if (isAnalyzerError(e)) {
+        if (this.current >= 0) this.unread = files.slice(this.current + 1);
+        return { reason: 'error', error: withFilesNotRead(e, files, this.current) };
+      }
       throw e;
     }
     this.finishParser();

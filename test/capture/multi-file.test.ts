@@ -380,6 +380,10 @@ describe('several files as one capture', () => {
     const viaStdin = replay(many, [], gzipSync(bytes));
     expect(viaStdin.report.packets).toBe(1500);
     expect(viaStdin.stderr).toMatch(new RegExp(`^netpulse: <stdin>: offset ${p}: .* \\(the replay stopped here; not read after it: ${c}, ${d} and 2 more\\) \\[ERR_PCAP_BAD_RECORD_LENGTH\\]\\n$`));
+    // the human report's header lists every file given, and says which were not read (before:
+    // the files after the fault were listed as if read)
+    const human = run(['replay', a, bad, c, d]);
+    expect(human.stdout.split('\n')[0]).toBe(`netpulse report: file ${a} ${bad} ${c} ${d} (not read after the error: ${c} ${d}) [pcap]`);
     // the last file at fault: nothing follows it, nothing more is said
     const last = replay([a, bad]);
     expect(last.stderr).toMatch(/the file is corrupt from here \(or captures were joined with cat: use mergecap\) \[ERR_PCAP_BAD_RECORD_LENGTH\]\n$/);
