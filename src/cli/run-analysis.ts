@@ -81,7 +81,11 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   if (o.startFeed) {
     feed = await o.startFeed(analysis);
     analysis.addSink(feed);
-    stderr.write(`netpulse: serving the dashboard and feed on ${feed.url}\n`);
+    // a wildcard bind is no address to open: say what to open instead
+    const u = new URL(feed.url);
+    const any = u.hostname === '0.0.0.0' || u.hostname === '[::]';
+    const hint = any ? ` (every address of this host: open http://HOST:${u.port}/?token=TOKEN from another machine)` : '';
+    stderr.write(`netpulse: serving the dashboard and feed on ${feed.url}${hint}\n`);
   }
 
   // One handler for the whole command. While running, the first signal stops the source

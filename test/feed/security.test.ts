@@ -291,3 +291,16 @@ describe('terminal escapes outside the watch screen', () => {
     }
   });
 });
+
+describe('what the start line tells an operator to open', () => {
+  it('a wildcard bind names no address to open: the line says to open the host with its token', async () => {
+    const child = spawn(process.execPath, [join(REPO, 'dist/bin/netpulse.js'), 'replay', join(REPO, 'pcaps/fx-arp-padding.pcap'), '--serve', '0.0.0.0:0', '--token', TOKEN], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const err = collect(child.stderr);
+    await waitFor(() => err.text().includes('\n'), 20_000, 'the start line');
+    child.kill('SIGINT');
+    await exited(child);
+    // before: "serving the dashboard and feed on http://0.0.0.0:PORT/", an address no browser opens
+    expect(err.text()).toMatch(/serving the dashboard and feed on http:\/\/0\.0\.0\.0:(\d+)\/ \(every address of this host: open http:\/\/HOST:\1\/\?token=TOKEN from another machine\)\n/);
+    expect(err.text()).not.toContain(TOKEN);
+  });
+});
