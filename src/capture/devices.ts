@@ -43,6 +43,7 @@ export function listDevices(cap: CapModule, fs: NetFs = realNetFs): DeviceInfo[]
     // sysfs flags lack IFF_RUNNING, which SIOCGIFFLAGS derives from the operational state
     // (dev_get_flags: up, and operstate "up" or "unknown"), as libpcap reports it
     const oper = flags === null ? null : (fs.sysfsFile(d.name, 'operstate') ?? '').trim();
+    const anyDevice = d.name === 'any' && !netdev;
     const loopback = d.flags === 'PCAP_IF_LOOPBACK' || (flags !== null && (flags & IFF.LOOPBACK) !== 0);
     return {
       name: d.name,
@@ -53,8 +54,9 @@ export function listDevices(cap: CapModule, fs: NetFs = realNetFs): DeviceInfo[]
           : [{ addr: a.addr, netmask: a.netmask ?? null, broadaddr: a.broadaddr ?? null, dstaddr: a.dstaddr ?? null }],
       ),
       netdev,
-      up: flags === null ? null : (flags & IFF.UP) !== 0,
-      running: flags === null ? null : (flags & IFF.UP) !== 0 && (oper === 'up' || oper === 'unknown'),
+      // libpcap lists its "any" pseudo-device as up and running (tcpdump -D: [Up, Running])
+      up: flags === null ? (anyDevice ? true : null) : (flags & IFF.UP) !== 0,
+      running: flags === null ? (anyDevice ? true : null) : (flags & IFF.UP) !== 0 && (oper === 'up' || oper === 'unknown'),
       loopback,
     };
   });
