@@ -38,9 +38,15 @@ const TS = {
   decimalMul: 1,
   /** units are 2^-n s with n <= 32: exact split into seconds and fraction */
   binary: 2,
-  /** anything else: floating point, may lose a microsecond */
-  float: 3,
+  /** units are 2^-n s with n > 32: `param` = 2^(n-32); exact (see fillFrame) */
+  binaryFine: 3,
+  /** units are 10^-n s with 13 <= n <= 17: exact long division by `param` = 10^(n-6) <= 10^11 */
+  decimalLong: 4,
+  /** units are 10^-n s with n >= 18: `param` = n - 6; shift by n-6 bits, then divide by 5^(n-6) */
+  decimalShift: 5,
 } as const;
+
+const TWO32 = 4294967296;
 
 const BLOCK_NAMES: Record<number, string> = {
   [PCAPNG_SHB]: 'section header block',
@@ -212,8 +218,36 @@ export class PcapngParser implements RecordParser {
         micros = secs * 1_000_000 + Math.floor((fracUnits * 1_000_000) / unit);
         break;
       }
-      default:
-        micros = Math.floor((hi * 4294967296 + lo) * param);
+      case TS.binaryFine: {
+        // param = 2^k, k = n - 32 >= 1. Whole seconds are hi / 2^k (lo < 2^32 <= 2^n adds
+        // less than the remainder's gap); the fraction (hi % 2^k) * 2^32 + lo can exceed 2^53,
+        // so its microseconds, floor(((hi % 2^k) * 2^32 + lo) * 10^6 / 2^n), are taken in
+        // parts that stay below 2^53: hi's part divided by 2^k, lo's by 2^32 then 2^k.
+        const secs = Math.floor(hi / param);
+        const a = (hi - secs * param) * 1_000_000;
+        const qa = Math.floor(a / param);
+        const qb = Math.floor((lo * 1_000_000) / TWO32);
+        micros = secs * 1_000_000 + qa + Math.floor((a - qa * param + qb) / param);
+        break;
+      }
+      case TS.decimalLong: {
+        // floor((hi * 2^32 + lo) / param), param <= 10^11 < 2^37: long division in 16-bit
+        // steps, every partial dividend below 2^53.
+        const qh = Math.floor(hi / param);
+        let r = hi - qh * param;
+        let t = r * 65536 + (lo >>> 16);
+        const q1 = Math.floor(t / param);
+        r = t - q1 * param;
+        t = r * 65536 + (lo & 0xffff);
+        micros = qh * TWO32 + q1 * 65536 + Math.floor(t / param);
+        break;
+      }
+      default: {
+        // TS.decimalShift: param = a = n - 6 >= 12; floor(U / 10^a) = floor(floor(U / 2^a) / 5^a),
+        // and U / 2^a < 2^52 is exact.
+        const u = param <= 32 ? hi * 2 ** (32 - param) + Math.floor(lo / 2 ** param) : Math.floor(hi / 2 ** (param - 32));
+        micros = Math.floor(u / 5 ** param);
+      }
     }
     micros += this.ifOffsetMicros[iface] ?? 0;
     if (caplen > orig) this.caplenOverWirelen++;
@@ -280,8 +314,8 @@ export class PcapngParser implements RecordParser {
             mode = TS.binary;
             param = n;
           } else {
-            mode = TS.float;
-            param = 1_000_000 / 2 ** n;
+            mode = TS.binaryFine;
+            param = 2 ** (n - 32);
           }
         } else if (n >= 6 && n <= 12) {
           mode = TS.decimalDiv;
@@ -289,9 +323,12 @@ export class PcapngParser implements RecordParser {
         } else if (n < 6) {
           mode = TS.decimalMul;
           param = 10 ** (6 - n);
+        } else if (n <= 17) {
+          mode = TS.decimalLong;
+          param = 10 ** (n - 6);
         } else {
-          mode = TS.float;
-          param = 10 ** (6 - n);
+          mode = TS.decimalShift;
+          param = n - 6;
         }
       } else if (code === OPT_IF_TSOFFSET && olen >= 8) {
         // signed 64-bit seconds

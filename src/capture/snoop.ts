@@ -4,12 +4,18 @@
 import { CaptureFormatError } from '../errors.js';
 import { STEP, type ByteQueue, type Step } from './byte-queue.js';
 import type { Frame } from './frame.js';
-import { MAX_RECORD_BYTES, type RecordParser } from './record-parser.js';
+import { MAX_RECORD_BYTES, addCount, type RecordParser } from './record-parser.js';
 
 const HEADER = 16;
 const RECORD_HEADER = 24;
-/** snoop datalink codes -> LINKTYPE_* (unknown codes map to an unsupported link type). */
-const DATALINK: Record<number, number> = { 0: 1, 4: 1, 8: 10, 0x12: 242 };
+/**
+ * snoop datalink codes (DLPI's DL_* values, RFC 1761, as tshark's wiretap reads them) ->
+ * LINKTYPE_* (unknown codes map to an unsupported link type): DL_CSMACD (0) and DL_ETHER (4)
+ * are Ethernet, DL_FDDI (8) FDDI, and DL_IPATM (0x12) SunATM's classical IP, whose frames
+ * start with the same 4-byte VPI/VCI header as LINKTYPE_SUNATM (123). InfiniBand is DL_IB
+ * (0x1a), with a 4-byte header (EtherType, reserved), not LINKTYPE_IPOIB's 44 bytes: not read.
+ */
+const DATALINK: Record<number, number> = { 0: 1, 4: 1, 8: 10, 0x12: 123 };
 export const UNSUPPORTED_LINKTYPE = 0xffff;
 
 /** "snoop\0\0\0" */
@@ -23,6 +29,9 @@ export class SnoopParser implements RecordParser {
   private linktype = UNSUPPORTED_LINKTYPE;
   private drops = 0;
   private readonly subject: string;
+  // readable oddities, counted as the pcap reader counts them
+  private caplenOverWirelen = 0;
+  private badFraction = 0;
 
   constructor(subject: string) {
     this.subject = subject;
@@ -60,7 +69,12 @@ export class SnoopParser implements RecordParser {
       return STEP.needMore;
     }
     this.drops = v.getUint32(p + 12, false);
-    frame.tsMicros = v.getUint32(p + 16, false) * 1_000_000 + v.getUint32(p + 20, false);
+    const usec = v.getUint32(p + 20, false);
+    // A fraction of a second or more is carried into the seconds, as in pcap, and counted.
+    if (usec >= 1_000_000) this.badFraction++;
+    // Kept as the file says, as tshark does, but counted.
+    if (incl > orig) this.caplenOverWirelen++;
+    frame.tsMicros = v.getUint32(p + 16, false) * 1_000_000 + usec;
     frame.caplen = incl;
     frame.wirelen = orig;
     frame.linktype = this.linktype;
@@ -82,7 +96,10 @@ export class SnoopParser implements RecordParser {
     }
   }
 
-  anomalies(): void {}
+  anomalies(into: Record<string, number>): void {
+    addCount(into, 'caplen_exceeds_wirelen', this.caplenOverWirelen);
+    addCount(into, 'bad_timestamp_fraction', this.badFraction);
+  }
 
   dropped(): number | null {
     return this.drops;
