@@ -260,9 +260,9 @@ export class FileSource implements PacketSource {
   private fifo: string | null = null;
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
-  /** Resolves when stop() is called: ends a wait for input that may never come. */
-  private readonly stopSignal: Promise<false>;
-  private signalStop: () => void = () => undefined;
+  /** Ends the wait of the read in progress with false when stop() is called (a wait for
+   *  input that may never come). */
+  private stopWait: ((more: boolean) => void) | null = null;
   private backpressure: (() => Promise<void> | null) | null = null;
   private pressure: Pressure = { held: false };
   /** parseAvailable stopped for backpressure with records still in the buffer. */
@@ -291,7 +291,6 @@ export class FileSource implements PacketSource {
 
   constructor(opts: FileSourceOptions) {
     this.opts = opts;
-    this.stopSignal = new Promise<false>((resolve) => (this.signalStop = () => resolve(false)));
   }
 
   setBackpressure(wait: () => Promise<void> | null, pressure: Pressure): void {
@@ -312,7 +311,9 @@ export class FileSource implements PacketSource {
 
   stop(): void {
     this.stopped = true;
-    this.signalStop();
+    const s = this.stopWait;
+    this.stopWait = null;
+    s?.(false);
     // still waiting for a writer to open the named pipe: this wakes the open
     if (this.fifo !== null && this.input === null) pokeFifo(this.fifo);
     if (this.timer) clearTimeout(this.timer);
@@ -423,10 +424,25 @@ export class FileSource implements PacketSource {
    * input.fill, or false as soon as stop() is called: a quiet pipe or stdin (`tcpdump -w -` on
    * an idle link, a writer that paused) must not hold Ctrl-C or SIGTERM until it sends more.
    * The abandoned read is left to finishParser's close.
+   * Not Promise.race with one promise kept until stop(): each race left a reaction on it,
+   * held until stop(), so a long replay from a pipe (tcpdump -w - | netpulse replay -)
+   * grew by about 300 bytes per read (64 KiB from a pipe) without bound.
    */
   private fillUnlessStopped(input: ChunkInput, q: ByteQueue, want: number): Promise<boolean> {
-    if (this.stopped) return this.stopSignal;
-    return Promise.race([input.fill(q, want), this.stopSignal]);
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      this.stopWait = resolve;
+      input.fill(q, want).then(
+        (more) => {
+          if (this.stopWait === resolve) this.stopWait = null;
+          resolve(more);
+        },
+        (e: unknown) => {
+          if (this.stopWait === resolve) this.stopWait = null;
+          reject(e);
+        },
+      );
+    });
   }
 
   private async readOne(path: string, onFrame: FrameHandler): Promise<void> {

@@ -32,12 +32,19 @@ export class SilenceDetector implements Detector {
   limit(ts: number): number {
     const { seconds, minSeconds, maxSeconds } = this.cfg;
     if (seconds !== 'auto') return seconds;
-    while (this.runs.length > 0 && (this.runs[0]?.[0] ?? 0) < ts - HISTORY_SECONDS) this.runs.shift();
+    this.prune(ts);
     let longest = 0;
     for (const [, len] of this.runs) if (len > longest) longest = len;
     let n = 2 * longest + 1;
     if (this.firstTraffic !== null && ts - this.firstTraffic < EARLY_SECONDS) n = Math.max(n, EARLY_MIN);
     return Math.min(maxSeconds, Math.max(minSeconds, n));
+  }
+
+  /** Forget quiet runs that ended more than HISTORY_SECONDS before ts. */
+  private prune(ts: number): void {
+    let k = 0;
+    while (k < this.runs.length && (this.runs[k]?.[0] ?? 0) < ts - HISTORY_SECONDS) k++;
+    if (k > 0) this.runs.splice(0, k);
   }
 
   /** `seconds` empty seconds from `ts` on; may step the tracker inside a gap (into out). */
@@ -77,8 +84,13 @@ export class SilenceDetector implements Detector {
   private traffic(ts: number): void {
     if (this.firstTraffic === null) this.firstTraffic = ts;
     if (this.zeroRun > 0) {
-      // Runs that raised an alert do not teach the automatic N that silence is normal.
-      if (!this.tracker.isOpen('Capture_Silence', null)) this.runs.push([ts - 1, this.zeroRun]);
+      // Runs that raised an alert do not teach the automatic N that silence is normal. Only
+      // the automatic N reads them (the last HISTORY_SECONDS): a fixed N keeps none, and old
+      // ones go here too, not only when the next quiet run starts (bounded memory).
+      if (this.cfg.seconds === 'auto') {
+        if (!this.tracker.isOpen('Capture_Silence', null)) this.runs.push([ts - 1, this.zeroRun]);
+        this.prune(ts);
+      }
       this.tracker.normal('Capture_Silence', null, 0);
       this.zeroRun = 0;
     }
