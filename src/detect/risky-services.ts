@@ -6,6 +6,13 @@
 // summaries' and the report's hosts (`risk`); a host at or above alertScore is alerted.
 // A SYN makes its sender a client and a SYN-ACK its sender a server; otherwise the side on
 // the service port facing a higher ephemeral port serves.
+//
+// Long runs: the host table holds at most `maxHosts` hosts. When an insert finds it full,
+// hosts whose every service was last seen `window` seconds ago or more (score 0) and that
+// are not alerting are forgotten (at most one sweep per packet second) and the insert is
+// retried. A forgotten host's whole-run report entry (risk, served and used names) is kept
+// in `archive`, at most ARCHIVE_PER_HOST * maxHosts entries, the oldest forgotten dropped;
+// a host seen again takes its entry back (`prior`) and merges it with what it does next.
 
 import type { Report, SecondSummary } from '../aggregate/summary.js';
 import { TCP_FLAGS, type DecodedPacket } from '../decode/packet.js';
@@ -21,6 +28,8 @@ import { KeyTable } from './table.js';
 const MAX_TOUCHED = 4096;
 /** Entries of the per-packet dedupe cache (a power of two). */
 const CACHE = 4096;
+/** Forgotten hosts' report entries kept, per `maxHosts`: the oldest forgotten are dropped beyond. */
+export const ARCHIVE_PER_HOST = 4;
 
 /** A host's risk entry of the report: the score over the whole run and its services. */
 export interface RiskEntry {
@@ -28,6 +37,8 @@ export interface RiskEntry {
   risk: number;
   served: string[];
   used: string[];
+  /** Set (by takeReportChanges) when the host's entry was dropped: a copy forgets it too. */
+  gone?: true;
 }
 
 export class RiskyServicesDetector implements Detector {
@@ -67,6 +78,18 @@ export class RiskyServicesDetector implements Detector {
   private readonly cacheB = new Float64Array(CACHE);
   private readonly cacheS = new Int32Array(CACHE);
   private readonly cacheSec = new Float64Array(CACHE);
+  /** Whole-run entries of forgotten hosts, by address text, oldest forgotten first (bounded). */
+  private readonly archive = new Map<string, RiskEntry>();
+  private readonly archiveMax: number;
+  /** Entries taken back from `archive` by hosts seen again: slot -> entry before the return. */
+  private readonly prior = new Map<number, RiskEntry>();
+  /** Addresses forgotten or dropped from `archive` since takeReportChanges() (recorded once
+   *  it has been called: a thread's copy then needs them). */
+  private readonly forgotten = new Set<string>();
+  private reportTaken = false;
+  /** Packet second (+1) of the last sweep; inserts refused then rescued by a sweep. */
+  private lastSweep = -Infinity;
+  private rescued = 0;
   readonly packet: (p: DecodedPacket, tsMicros: number, wirelen: number) => void;
 
   constructor(
@@ -91,6 +114,7 @@ export class RiskyServicesDetector implements Detector {
     }
     this.services = names.map((name, i) => ({ name, weight: weights[i] ?? 0 }));
     this.hosts = new KeyTable(cfg.maxHosts * 2);
+    this.archiveMax = ARCHIVE_PER_HOST * cfg.maxHosts;
     const cap = this.hosts.capacity;
     this.version = new Uint8Array(cap);
     this.words = new Uint32Array(cap * 4);
@@ -104,7 +128,7 @@ export class RiskyServicesDetector implements Detector {
 
   /** Hosts not scored because the table was full. */
   get untracked(): number {
-    return this.hosts.refused;
+    return this.hosts.refused - this.rescued;
   }
 
   private onPacket(p: DecodedPacket, tsMicros: number): void {
@@ -159,8 +183,16 @@ export class RiskyServicesDetector implements Detector {
   }
 
   private note(key: number, w6: Uint32Array | null, svc: number, sec: number, into: Float64Array): void {
-    const slot = this.hosts.upsert(key, 0, 0);
-    if (slot < 0) return;
+    let slot = this.hosts.upsert(key, 0, 0);
+    if (slot < 0) {
+      // Full: forget idle hosts (once per packet second) and retry.
+      if (sec <= this.lastSweep) return;
+      this.lastSweep = sec;
+      if (this.sweep(sec) === 0) return;
+      slot = this.hosts.upsert(key, 0, 0);
+      if (slot < 0) return;
+      this.rescued++;
+    }
     const n = this.services.length;
     if (this.hosts.inserted) {
       this.served.fill(0, slot * n, slot * n + n);
@@ -168,6 +200,15 @@ export class RiskyServicesDetector implements Detector {
       this.touchedMark[slot] = 0;
       this.version[slot] = w6 === null ? 4 : 6;
       if (w6 !== null) this.words.set(w6, slot * 4);
+      if (this.archive.size > 0) {
+        // A forgotten host back: its earlier whole-run entry joins what it does now.
+        const addr = this.text(slot);
+        const e = this.archive.get(addr);
+        if (e !== undefined) {
+          this.archive.delete(addr);
+          this.prior.set(slot, e);
+        }
+      }
     }
     const prev = into[slot * n + svc] ?? 0;
     if (prev === 0 && this.everMark[slot] === 0) {
@@ -183,6 +224,71 @@ export class RiskyServicesDetector implements Detector {
       this.touchedSec[this.ntouched] = sec - 1;
       this.touched[this.ntouched++] = slot;
     }
+  }
+
+  /** Forgets the hosts whose every service was last seen at or before `sec - window` (score
+   *  0) and that are neither alerting nor waiting to be scored; keeps their report entries.
+   *  Returns how many were forgotten. */
+  private sweep(sec: number): number {
+    const n = this.services.length;
+    const stale = sec - this.cfg.window;
+    const cap = this.hosts.capacity;
+    let forgot = 0;
+    for (let slot = 0; slot < cap; slot++) {
+      if (!this.hosts.live(slot) || this.touchedMark[slot] === 1 || this.hot.has(slot)) continue;
+      let idle = true;
+      for (let i = slot * n; i < slot * n + n; i++) {
+        if ((this.served[i] ?? 0) > stale || (this.used[i] ?? 0) > stale) {
+          idle = false;
+          break;
+        }
+      }
+      if (!idle) continue;
+      const e = this.entryOf(slot);
+      this.prior.delete(slot);
+      this.hosts.delete(slot);
+      forgot++;
+      if (e === null) continue;
+      // A slot still listed in everDirty is skipped by takeReportChanges once dead (or
+      // reported for the host that takes it next); the forgotten host goes by `forgotten`.
+      this.archive.delete(e.addr);
+      this.archive.set(e.addr, e);
+      if (this.reportTaken) this.forgotten.add(e.addr);
+      if (this.archive.size > this.archiveMax) {
+        const oldest = this.archive.keys().next().value as string;
+        this.archive.delete(oldest);
+        if (this.reportTaken) this.forgotten.add(oldest);
+      }
+    }
+    return forgot;
+  }
+
+  /** The report entry of the live host in `slot` (risk over the whole run, services ever
+   *  served and used, with its entry from before it was forgotten), null without services. */
+  private entryOf(slot: number): RiskEntry | null {
+    const p = this.prior.get(slot);
+    if (p === undefined) {
+      const { served, used } = this.servicesOf(slot);
+      if (served.length === 0 && used.length === 0) return null;
+      return { addr: this.text(slot), risk: this.scoreSlot(slot, 0), served, used };
+    }
+    const n = this.services.length;
+    const served: string[] = [];
+    const used: string[] = [];
+    let score = 0;
+    for (let i = 0; i < n; i++) {
+      const s = this.services[i];
+      const name = s?.name ?? '';
+      const w = s?.weight ?? 0;
+      if ((this.served[slot * n + i] ?? 0) > 0 || p.served.includes(name)) {
+        served.push(name);
+        score += w;
+      } else if ((this.used[slot * n + i] ?? 0) > 0 || p.used.includes(name)) {
+        used.push(name);
+        score += w * this.cfg.usedFactor;
+      }
+    }
+    return { addr: p.addr, risk: Math.min(100, Math.round(score)), served, used };
   }
 
   /** Score of the host in `slot` from services last seen after second `since` (0: ever). */
@@ -285,7 +391,21 @@ export class RiskyServicesDetector implements Detector {
   decorateReport(r: Report): void {
     for (const h of r.hosts) {
       const slot = this.slotOf(h.addr);
-      if (slot < 0) continue;
+      if (slot < 0) {
+        // A forgotten host: its entry as of when it was forgotten (if not dropped since).
+        const e = this.archive.size > 0 ? this.archive.get(h.addr) : undefined;
+        if (e === undefined) continue;
+        h.risk = e.risk;
+        h.riskServices = { served: [...e.served], used: [...e.used] };
+        continue;
+      }
+      if (this.prior.size > 0 && this.prior.has(slot)) {
+        const e = this.entryOf(slot);
+        if (e === null) continue;
+        h.risk = e.risk;
+        h.riskServices = { served: e.served, used: e.used };
+        continue;
+      }
       const { served, used } = this.servicesOf(slot);
       if (served.length === 0 && used.length === 0) continue;
       // The report scores everything seen in the run, not only the last window.
@@ -298,12 +418,23 @@ export class RiskyServicesDetector implements Detector {
    *  since the last call: what a copy of decorateReport on another thread needs. */
   takeReportChanges(): RiskEntry[] {
     const out: RiskEntry[] = [];
+    this.reportTaken = true;
+    // Hosts forgotten since: their kept entry, or gone if dropped (a host seen again since
+    // is live, and listed in everDirty: reported below).
+    for (const addr of this.forgotten) {
+      const e = this.archive.get(addr);
+      if (e !== undefined) out.push({ addr, risk: e.risk, served: [...e.served], used: [...e.used] });
+      else if (this.slotOf(addr) < 0) out.push({ addr, risk: 0, served: [], used: [], gone: true });
+    }
+    this.forgotten.clear();
     for (let i = 0; i < this.nEver; i++) {
       const slot = this.everDirty[i] ?? 0;
       this.everMark[slot] = 0;
-      const { served, used } = this.servicesOf(slot);
+      // a slot whose host was forgotten (and not taken since) reports nothing
+      if (!this.hosts.live(slot)) continue;
       // as decorateReport: a host with no service seen gets no entry
-      if (served.length > 0 || used.length > 0) out.push({ addr: this.text(slot), risk: this.scoreSlot(slot, 0), served, used });
+      const e = this.entryOf(slot);
+      if (e !== null) out.push(e);
     }
     this.nEver = 0;
     return out;

@@ -192,7 +192,11 @@ class ThreadedDetectStage implements AsyncDetectStage {
     this.counts = m.counts;
     this.khError = m.knownHostsError;
     this.book.note(m.alerts);
-    for (const e of m.report) this.risk.set(e.addr, e);
+    for (const e of m.report) {
+      // an entry the detector dropped (a forgotten host beyond its bound): forget it here too
+      if (e.gone === true) this.risk.delete(e.addr);
+      else this.risk.set(e.addr, e);
+    }
     const resolve = this.waiting.shift();
     if (this.waiting.length === 0) this.worker.unref();
     resolve?.(m);
