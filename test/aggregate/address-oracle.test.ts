@@ -16,6 +16,7 @@ import { formatIpv6 } from '../../src/aggregate/address.js';
 import { AddressIndex, hashV6 } from '../../src/aggregate/address-index.js';
 import { parseAddr } from '../../src/detect/addr.js';
 import { ndjson, run } from '../helpers/cli.js';
+import { pcapHeader } from '../helpers/pcap.js';
 
 // [the eight groups as written in the capture, the expected text]
 const V6: [string, string][] = [
@@ -116,12 +117,7 @@ describe.skipIf(!haveTshark())('host addresses agree with tshark', () => {
     for (const [g] of V6) frames.push(udp(true, groupsToWords(g), groupsToWords('2001:db8:0:0:0:0:0:ffff')));
     for (const [g] of V6) frames.push(udp(true, groupsToWords(g), groupsToWords('2001:db8:0:0:0:0:0:ffff')));
     for (const a of V4) frames.push(udp(false, parseAddr(a)?.words ?? new Uint32Array(1), Uint32Array.of(0xc6336401)));
-    const head = Buffer.alloc(24);
-    head.writeUInt32LE(0xa1b2c3d4, 0);
-    head.writeUInt16LE(2, 4);
-    head.writeUInt16LE(4, 6);
-    head.writeUInt32LE(65535, 16);
-    head.writeUInt32LE(1, 20);
+    const head = pcapHeader();
     const parts = [head];
     frames.forEach((f, i) => {
       const r = Buffer.alloc(16);

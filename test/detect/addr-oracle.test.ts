@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CidrSet, key6, parseAddr } from '../../src/detect/addr.js';
 import { ndjson, run } from '../helpers/cli.js';
+import { pcapHeader } from '../helpers/pcap.js';
 
 function words(text: string): Uint32Array {
   const a = parseAddr(text);
@@ -77,12 +78,7 @@ function syn6(src: string, dst: string, sport: number): Buffer {
 }
 
 function pcap(frames: readonly [number, Buffer][]): Buffer {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(1, 20);
+  const head = pcapHeader();
   const parts = [head];
   for (const [us, f] of frames) {
     const r = Buffer.alloc(16);

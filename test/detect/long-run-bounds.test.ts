@@ -8,6 +8,7 @@ import { FileSource } from '../../src/capture/file-source.js';
 import { AlertGate, Tracker } from '../../src/detect/lifecycle.js';
 import { SilenceDetector } from '../../src/detect/silence.js';
 import { onlyDetector, second } from './helpers.js';
+import { pcapHeader } from '../helpers/pcap.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -22,12 +23,7 @@ function heapUsed(): number {
 /** A pcap header, then one 60-byte Ethernet/IPv4/UDP record per chunk, as a pipe hands
  *  a slow writer's output over (tcpdump -U -w - | netpulse replay -). */
 async function* pipeChunks(records: number): AsyncGenerator<Uint8Array> {
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(1, 20);
+  const head = pcapHeader();
   yield head;
   for (let i = 0; i < records; i++) {
     const r = Buffer.alloc(16 + 60);
