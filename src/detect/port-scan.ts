@@ -47,10 +47,16 @@ class Generation {
   readonly base: Int32Array;
   start = -Infinity;
 
-  constructor(size: number) {
+  constructor(size: number, ports: number, hosts: number) {
     this.attempts = new KeyTable(size);
     this.answered = new Uint8Array(this.attempts.capacity);
-    this.pairs = new KeyTable(size >> 1);
+    // A full probe window gives way: the pair with the fewest distinct ports (hosts) so far
+    // is evicted, never one at its limit (a scan flagged or raised), so crafted pairs sharing
+    // a window cannot keep a scanner out: displacing it takes pairs counting more than it.
+    this.pairs = new KeyTable(size >> 1, (i) => {
+      const n = Math.max(this.counts[i] ?? 0, this.base[i] ?? 0);
+      return n >= (this.pairs.kc[i] === ANY ? ports : hosts) ? -1 : n;
+    });
     this.counts = new Int32Array(this.pairs.capacity);
     this.base = new Int32Array(this.pairs.capacity);
   }
@@ -175,9 +181,15 @@ export class PortScanDetector implements Detector {
   private readonly svcPort = new Int32Array(SVC_CACHE);
   /** Sources over a limit, judged one second after (answers may still be on their way). */
   private readonly flags = new Flags();
-  /** Attempts not tracked because a table was full (cumulative). */
+  /** Attempts not tracked because a table was full (cumulative; a pair only when every
+   *  entry of its probe window was at its limit). */
   get untracked(): number {
     return this.cur.attempts.refused + this.prev.attempts.refused + this.cur.pairs.refused + this.prev.pairs.refused;
+  }
+
+  /** Pairs evicted from a full probe window for a new one (cumulative). */
+  get evicted(): number {
+    return this.cur.pairs.evicted + this.prev.pairs.evicted;
   }
   readonly packet: (p: DecodedPacket, tsMicros: number, wirelen: number) => void;
 
@@ -185,8 +197,8 @@ export class PortScanDetector implements Detector {
     private readonly cfg: PortScanConfig,
     private readonly tracker: Tracker,
   ) {
-    this.cur = new Generation(cfg.tableSize);
-    this.prev = new Generation(cfg.tableSize);
+    this.cur = new Generation(cfg.tableSize, cfg.ports, cfg.hosts);
+    this.prev = new Generation(cfg.tableSize, cfg.ports, cfg.hosts);
     this.services = new KeyTable(cfg.tableSize >> 1);
     this.packet = (p, ts) => this.onPacket(p, ts);
     // The counts stay up for their window after a scan stops: say what ended it.

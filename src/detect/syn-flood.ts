@@ -99,8 +99,13 @@ export class SynFloodDetector implements Detector {
   /** Bumped whenever the destination table is cleared (invalidates the cache). */
   private dstGen = 0;
   private readonly cacheSlot = new Int32Array(DST_CACHE);
-  /** Destinations of the second being counted. */
-  private readonly dst = new KeyTable(MAX_DESTINATIONS * 2);
+  /** Destinations of the second being counted. A full probe window gives way: the
+   *  destination with the fewest SYNs this second is evicted, never one under a flood
+   *  condition (so ~24 crafted destinations sharing a window cannot keep a flooded host out:
+   *  displacing it takes more SYNs than it gets). */
+  private readonly dst: KeyTable = new KeyTable(MAX_DESTINATIONS * 2, (d) =>
+    this.floodedKeys.size > 0 && this.floodedKeys.has(this.dst.ka[d] ?? 0) ? -1 : (this.syn[d] ?? 0),
+  );
   private readonly syn: Int32Array;
   private readonly completed: Int32Array;
   private readonly followed: Int32Array;
@@ -133,9 +138,15 @@ export class SynFloodDetector implements Detector {
     this.packet = (p, ts) => this.onPacket(p, ts);
   }
 
-  /** Half-open connections and destinations not tracked because a table was full. */
+  /** Half-open connections and destinations not tracked because a table was full (a
+   *  destination only when every entry of its probe window was under a flood condition). */
   get untracked(): number {
     return this.halfOpen.table.refused + this.halfOpenPrev.table.refused + this.dst.refused;
+  }
+
+  /** Destinations evicted from a full probe window for a new one (cumulative). */
+  get evicted(): number {
+    return this.dst.evicted;
   }
 
   private onPacket(p: DecodedPacket, tsMicros: number): void {
@@ -196,6 +207,12 @@ export class SynFloodDetector implements Detector {
       d = this.dst.upsert(dst, 0, 0);
       if (d < 0) return;
       fresh = this.dst.inserted;
+      if (fresh && this.dst.reused) {
+        // The slot was another destination's (evicted): its cache entry must not point here.
+        const e = this.dst.evictedA;
+        const ce = (Math.imul(e | 0, 0x9e3779b1) >>> 22) & (DST_CACHE - 1);
+        if (this.cacheKey[ce] === e) this.cacheKey[ce] = -1;
+      }
       this.cacheKey[c] = dst;
       this.cacheGen[c] = this.dstGen;
       this.cacheSlot[c] = d;

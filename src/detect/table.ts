@@ -1,11 +1,19 @@
 // Fixed-capacity open-addressing tables for the per-packet hooks: keys are up to two host
 // keys and one small integer, slots are indices into caller-owned typed arrays. Nothing
-// is allocated after construction; a full table refuses inserts (callers count them).
+// is allocated after construction. When an insert finds its probe window full, a table
+// given a `weigh` function (at construction) evicts the least useful live entry of that
+// window (weight -1: protected, never evicted) and gives its slot to the new key; without
+// one, or with every entry protected, the insert is refused (callers count them). Eviction is deterministic:
+// the smallest weight, ties going to the oldest entry (inserted first), so a key that has
+// just come back cannot be pushed out again by one more crafted key of the same weight.
 
 import { mixKey } from './addr.js';
 
 /** How far an insert or lookup walks before giving up: bounds the cost when nearly full. */
 const MAX_PROBE = 24;
+
+/** The default `weigh`: every entry protected (a full window refuses). */
+const NO_EVICT = (_slot: number): number => -1;
 
 export class KeyTable {
   readonly capacity: number;
@@ -15,15 +23,38 @@ export class KeyTable {
   readonly kc: Int32Array;
   /** 2*gen: live in this generation; 2*gen+1: deleted; anything else: empty. */
   private readonly marks: Uint32Array;
+  /** Slot -> insert sequence number of its entry (ties in eviction go to the oldest). */
+  private readonly stamp: Float64Array;
+  /** [next insert sequence number] (a double that never changes the table's shape). */
+  private readonly seq = new Float64Array(1);
   private gen = 1;
   /** Live entries. */
   size = 0;
   /** Set by upsert: whether the returned slot was created by that call. */
   inserted = false;
-  /** Inserts refused because the probe window was full (cumulative). */
+  /** Inserts refused because the probe window was full (cumulative): with `weigh` set, only
+   *  when every entry of the window was protected. */
   refused = 0;
+  /** Live entries evicted to make room for a new key (cumulative). */
+  evicted = 0;
+  /** Set with `inserted` by upsert: whether the slot was taken from an evicted entry (then
+   *  evictedA/B/C are its key). Meaningful only when `inserted` is true. */
+  reused = false;
+  // NaN, not 0: host keys are doubles (most IPv4 keys are past the small-integer range); a
+  // field going from small integer to double at the first eviction changed the tables' shape
+  // under the optimized hooks ("wrong map" deopts; replays ~5% slower).
+  evictedA = NaN;
+  evictedB = NaN;
+  evictedC = 0;
+  /**
+   * Usefulness of the live entry in a slot, asked only when an insert finds its window full:
+   * the smallest is evicted; -1 protects the entry (the default protects every entry: a full
+   * window refuses the insert).
+   */
+  private readonly weigh: (slot: number) => number;
 
-  constructor(capacityPow2: number) {
+  constructor(capacityPow2: number, weigh: (slot: number) => number = NO_EVICT) {
+    this.weigh = weigh;
     let cap = 16;
     while (cap < capacityPow2) cap *= 2;
     this.capacity = cap;
@@ -32,16 +63,18 @@ export class KeyTable {
     this.kb = new Float64Array(cap);
     this.kc = new Int32Array(cap);
     this.marks = new Uint32Array(cap);
+    this.stamp = new Float64Array(cap);
   }
 
-  private slot(a: number, b: number, c: number): number {
+  /** Home slot of (a, b, c): where its probe window starts (the public, unseeded mix). */
+  home(a: number, b: number, c: number): number {
     return (mixKey(a) ^ Math.imul(mixKey(b), 0x9e3779b1) ^ Math.imul(c + 0x632be5ab, 0x85ebca6b)) & this.mask;
   }
 
   /** Slot of (a, b, c) or -1. */
   find(a: number, b: number, c: number): number {
     const live = this.gen * 2;
-    let i = this.slot(a, b, c);
+    let i = this.home(a, b, c);
     for (let n = 0; n < MAX_PROBE; n++) {
       const m = this.marks[i];
       if (m === live) {
@@ -54,10 +87,11 @@ export class KeyTable {
     return -1;
   }
 
-  /** Slot of (a, b, c), created if absent (then `inserted` is true); -1 when full. */
+  /** Slot of (a, b, c), created if absent (then `inserted` is true; `reused` if an entry was
+   *  evicted for it); -1 when its window is full and nothing in it may be evicted. */
   upsert(a: number, b: number, c: number): number {
     const live = this.gen * 2;
-    let i = this.slot(a, b, c);
+    let i = this.home(a, b, c);
     let free = -1;
     for (let n = 0; n < MAX_PROBE; n++) {
       const m = this.marks[i];
@@ -74,18 +108,61 @@ export class KeyTable {
       }
       i = (i + 1) & this.mask;
     }
-    if (free < 0) {
-      this.refused++;
-      this.inserted = false;
-      return -1;
-    }
+    if (free < 0) return this.evict(a, b, c);
     this.marks[free] = live;
     this.ka[free] = a;
     this.kb[free] = b;
     this.kc[free] = c;
+    const q = this.seq[0] ?? 0;
+    this.stamp[free] = q;
+    this.seq[0] = q + 1;
     this.size++;
     this.inserted = true;
+    this.reused = false;
     return free;
+  }
+
+  /**
+   * The window of (a, b, c) is full (every slot live, none its key): evict the least useful
+   * unprotected entry of it for (a, b, c) and return its slot (then `inserted` and `reused`
+   * are true, evictedA/B/C the old key), or refuse: -1 (no `weigh`, or every entry
+   * protected). Off the per-packet path: only a full window gets here.
+   */
+  private evict(a: number, b: number, c: number): number {
+    const weigh = this.weigh;
+    let best = -1;
+    if (weigh !== NO_EVICT) {
+      let bestW = Infinity;
+      let bestS = Infinity;
+      let i = this.home(a, b, c);
+      for (let n = 0; n < MAX_PROBE; n++) {
+        const w = weigh(i);
+        if (w >= 0 && (w < bestW || (w === bestW && (this.stamp[i] ?? 0) < bestS))) {
+          bestW = w;
+          bestS = this.stamp[i] ?? 0;
+          best = i;
+        }
+        i = (i + 1) & this.mask;
+      }
+    }
+    if (best < 0) {
+      this.refused++;
+      this.inserted = false;
+      return -1;
+    }
+    this.evictedA = this.ka[best] ?? 0;
+    this.evictedB = this.kb[best] ?? 0;
+    this.evictedC = this.kc[best] ?? 0;
+    this.ka[best] = a;
+    this.kb[best] = b;
+    this.kc[best] = c;
+    const q = this.seq[0] ?? 0;
+    this.stamp[best] = q;
+    this.seq[0] = q + 1;
+    this.evicted++;
+    this.inserted = true;
+    this.reused = true;
+    return best;
   }
 
   delete(slot: number): void {
