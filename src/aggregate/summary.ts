@@ -123,6 +123,11 @@ export interface ReportAlerts {
   bySeverity: Record<string, number>;
   /** Conditions still raised at the end (resolved by the end of input). */
   openAtEnd: number;
+  /**
+   * Entries a detector's full table could not take (hosts, pairs or destinations whose state
+   * was not kept), by detector; present only when some were refused, so a blind spot is said.
+   */
+  untracked?: Record<string, number>;
   /** Every raised alert of the run, in order, for the human report (bounded). */
   list: { ts: number; detector: string; note: string; severity: string; host: string | null; message: string; resolvedTs: number | null }[];
 }

@@ -92,6 +92,16 @@ export function createDetectStage(config: DetectConfig): DetectStage {
   }
 
   const book = new AlertBook();
+  /** Entries each detector's full tables refused (state not kept), by detector; zscore's
+   *  count is of host-seconds past its series cap (it follows the busiest hosts by design). */
+  const untrackedOf = (withZscore: boolean): Record<string, number> => {
+    const untracked: Record<string, number> = {};
+    if (parts.portScan !== undefined) untracked['port-scan'] = parts.portScan.untracked;
+    if (parts.synFlood !== undefined) untracked['syn-flood'] = parts.synFlood.untracked;
+    if (parts.risky !== undefined) untracked['risky-services'] = parts.risky.untracked;
+    if (withZscore && parts.zscore !== undefined) untracked.zscore = parts.zscore.untracked;
+    return untracked;
+  };
   let lastTs = -Infinity;
 
   const collect = (into: Alert[], alerts: readonly Alert[]): void => {
@@ -135,7 +145,7 @@ export function createDetectStage(config: DetectConfig): DetectStage {
 
     decorateReport(r: Report): void {
       parts.risky?.decorateReport(r);
-      r.alerts = book.section(gate.counts);
+      r.alerts = book.section(gate.counts, untrackedOf(false));
     },
 
     reportChanges(): RiskEntry[] {
@@ -147,11 +157,7 @@ export function createDetectStage(config: DetectConfig): DetectStage {
     },
 
     stats(): DetectStats {
-      const untracked: Record<string, number> = {};
-      if (parts.portScan !== undefined) untracked['port-scan'] = parts.portScan.untracked;
-      if (parts.synFlood !== undefined) untracked['syn-flood'] = parts.synFlood.untracked;
-      if (parts.risky !== undefined) untracked['risky-services'] = parts.risky.untracked;
-      if (parts.zscore !== undefined) untracked.zscore = parts.zscore.untracked;
+      const untracked = untrackedOf(true);
       return {
         alerts: { ...gate.counts, byDetector: { ...gate.counts.byDetector }, bySeverity: { ...gate.counts.bySeverity } },
         open: gate.counts.raised - gate.counts.resolved,
@@ -195,7 +201,8 @@ export class AlertBook {
     }
   }
 
-  section(c: AlertCounts): ReportAlerts {
+  section(c: AlertCounts, untracked: Readonly<Record<string, number>> = {}): ReportAlerts {
+    const refused = Object.entries(untracked).filter(([, n]) => n > 0);
     return {
       raised: c.raised,
       resolved: c.resolved,
@@ -208,6 +215,7 @@ export class AlertBook {
       // REPORT_LIST_MAX entries: counting it said 1000 with 10,000 open, or 0 with 233)
       openAtEnd: c.raised - c.resolved,
       list: this.list.map((x) => ({ ...x })),
+      ...(refused.length > 0 ? { untracked: Object.fromEntries(refused) } : {}),
     };
   }
 }

@@ -40,6 +40,8 @@ export type Reply =
       t: 'done';
       alerts: Alert[];
       counts: AlertCounts;
+      /** Entries the detectors' full tables refused, by detector (the report's alerts.untracked). */
+      untracked: Record<string, number>;
       /** risky-services' report entries that changed. */
       report: RiskEntry[];
       /** Risk scores set on the summary's hosts (index-aligned; 0: none), close only. */

@@ -77,6 +77,7 @@ class ThreadedDetectStage implements AsyncDetectStage {
   private dead: string | null = null;
   private finished = false;
   private counts: AlertCounts;
+  private untracked: Record<string, number> = {};
   private readonly book = new AlertBook();
   private readonly risk = new Map<string, RiskEntry>();
   private khError: string | null = null;
@@ -190,6 +191,7 @@ class ThreadedDetectStage implements AsyncDetectStage {
       return;
     }
     this.counts = m.counts;
+    this.untracked = m.untracked;
     this.khError = m.knownHostsError;
     this.book.note(m.alerts);
     for (const e of m.report) {
@@ -274,7 +276,7 @@ class ThreadedDetectStage implements AsyncDetectStage {
         h.riskServices = { served: [...e.served], used: [...e.used] };
       }
     }
-    r.alerts = this.book.section(this.counts) satisfies ReportAlerts;
+    r.alerts = this.book.section(this.counts, this.untracked) satisfies ReportAlerts;
   }
 
   problem(): string | null {

@@ -119,6 +119,8 @@ try {
       t: 'done',
       alerts: alerts as Alert[],
       counts: st.alerts,
+      // the report's alerts.untracked: table refusals only (zscore's cap is by design)
+      untracked: Object.fromEntries(Object.entries(st.untracked).filter(([k]) => k !== 'zscore')),
       report: stage.reportChanges(),
       risks: null,
       knownHostsError: st.knownHostsError,

@@ -174,6 +174,12 @@ export function renderReport(r: Report, ctx: ReportContext): string {
     }
     if (nRaised > shown.length) out.push(`  ... ${formatCount(nRaised - shown.length)} more (see --json or --alerts FILE)`);
   }
+  // a detector whose table was full saw less than the capture held: say where
+  const blind = Object.entries(book?.untracked ?? {});
+  if (blind.length > 0) {
+    out.push('');
+    out.push(`  Not tracked (detector tables full): ${blind.map(([d, n]) => `${d} ${formatCount(n)}`).join(', ')} (raise their tableSize or maxHosts)`);
+  }
   return `${out.join('\n')}\n`;
 }
 
