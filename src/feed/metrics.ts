@@ -117,6 +117,13 @@ export function renderMetrics(input: MetricsInput): string {
       return [{ detector, severity }, n] as const;
     }),
   );
+  // a detector's full table refused entries: what it did not see (report.alerts.untracked)
+  w.family(
+    'netpulse_detector_untracked_total',
+    'counter',
+    "Entries a detector's full tables refused (state not kept), by detector; absent until one is refused.",
+    Object.entries(r.alerts?.untracked ?? {}).map(([detector, n]) => [{ detector }, n] as const),
+  );
   const stats = hub.lastStats?.msg;
   if (stats !== undefined && stats.type === 'stats' && stats.eventLoopLagMs !== null) {
     w.one('netpulse_event_loop_lag_seconds', 'gauge', 'Event-loop lag (p99 over the last interval).', stats.eventLoopLagMs / 1000);

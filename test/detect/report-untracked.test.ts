@@ -47,3 +47,30 @@ describe('the human report', () => {
     expect(text).toContain(`Not tracked (detector tables full): syn-flood ${n.toLocaleString('en-US')}`);
   });
 });
+
+describe('/metrics', () => {
+  it('serves the same counts as netpulse_detector_untracked_total{detector}', async () => {
+    const { spawn } = await import('node:child_process');
+    const { CLI } = await import('../helpers/cli.js');
+    const cap = join(dir, 'flood3.pcap');
+    const small = join(dir, 'small3.json');
+    run(['synth', cap, '-n', '2000', '--hosts', '20', '--seconds', '20', '--syn-flood', '5:10.0.0.1:2000:5', '--no-truth']);
+    writeFileSync(small, JSON.stringify({ 'syn-flood': { tableSize: 1024 } }));
+    const expected = untracked([cap, '--config', small]) ?? {};
+    const child = spawn(process.execPath, [CLI, 'replay', cap, '--config', small, '--json', '--serve', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    try {
+      const t0 = Date.now();
+      while (!err.includes('replay finished') && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+      const url = /serving the dashboard and feed on (http:\/\/\S+)/.exec(err)?.[1];
+      expect(url, err).toBeDefined();
+      const text = await (await fetch(new URL('metrics', url))).text();
+      const served = Object.fromEntries([...text.matchAll(/^netpulse_detector_untracked_total\{detector="([^"]+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+      expect(served).toEqual(expected);
+      expect(Object.keys(served).length).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+});
