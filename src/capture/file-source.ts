@@ -690,7 +690,7 @@ class GzipInput implements ChunkInput {
   private members = 0;
 
   constructor(
-    private readonly src: AsyncIterable<Uint8Array>,
+    src: AsyncIterable<Uint8Array>,
     private readonly subject: string,
     private readonly raw: () => number,
     private readonly release: () => void,

@@ -3,15 +3,12 @@
 // webhook's own 2 x timeout + 1 s. Alerts still queued then are lost, and the end-of-run
 // line must say so (README: "Failures and drops are counted and listed after the run").
 // Oracle: the number of alerts published minus the number the endpoint received.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertmanagerSink } from '../../src/sinks/alertmanager.js';
 import { alertSinkProblems } from '../../src/sinks/alert-sinks.js';
 import { WebhookSink } from '../../src/sinks/webhook.js';
-import { json, raiseAndResolve } from './helpers.js';
-
-const servers: Server[] = [];
+import { closeServers, closeWithin, json, listening, raiseAndResolve, serve } from './helpers.js';
 
 /** An endpoint that reads requests and never answers (a hung receiver). */
 async function silent(): Promise<{ url: string; received: () => number }> {
@@ -20,25 +17,11 @@ async function silent(): Promise<{ url: string; received: () => number }> {
     req.resume();
     req.on('end', () => n++);
   });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
+  const { port } = await listening(server);
   return { url: `http://127.0.0.1:${port}`, received: () => n };
 }
 
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-});
-
-/** What runCommand does after a signal: close the sink, but wait at most `ms`. */
-async function closeWithin(sink: { close(): Promise<void> }, ms: number): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  await Promise.race([sink.close(), new Promise<void>((r) => (t = setTimeout(r, ms)))]);
-  clearTimeout(t);
-}
+afterEach(closeServers);
 
 describe('alertSinkProblems after an interrupted close', () => {
   it('webhook: alerts still queued when netpulse stopped waiting are reported as lost', async () => {
@@ -68,14 +51,8 @@ describe('alertSinkProblems after an interrupted close', () => {
   });
 
   it('a clean close reports nothing', async () => {
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.end('ok'));
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const { port } = server.address() as AddressInfo;
-    const sink = new WebhookSink({ url: `http://127.0.0.1:${port}/h`, timeoutMs: 2000, retries: 1, queue: 10 }, 's');
+    const { url } = await serve((_req, _body, res) => res.end('ok'));
+    const sink = new WebhookSink({ url, timeoutMs: 2000, retries: 1, queue: 10 }, 's');
     const [r, s] = raiseAndResolve('10.0.0.5');
     sink.publish(r, json(r));
     sink.publish(s, json(s));

@@ -1,30 +1,11 @@
 // The Alertmanager sink against a real Alertmanager (Debian's prometheus-alertmanager),
 // started here on loopback: a raised alert is listed by its API as active with our
 // labels; once resolved it is no longer active.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerSink, alertsEndpoint, toPostable } from '../../src/sinks/alertmanager.js';
-import { json, raiseAndResolve } from './helpers.js';
+import { alertmanagerWanted, json, raiseAndResolve, startAlertmanager, type RunningAlertmanager } from './helpers.js';
 
-const BIN = 'prometheus-alertmanager';
-const have = spawnSync(BIN, ['--version']).status === 0;
-const required = process.env.NETPULSE_REQUIRE_TOOLS === '1';
-if (!have && !required) {
-  console.warn(`skipping the Alertmanager tests: ${BIN} is not installed (apt-get install prometheus-alertmanager)`);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const addr = s.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+const amWanted = alertmanagerWanted('the Alertmanager tests');
 
 interface GettableAlert {
   labels: Record<string, string>;
@@ -34,12 +15,10 @@ interface GettableAlert {
   status: { state: string };
 }
 
-let am: ChildProcess | null = null;
-let base = '';
-let amLog = '';
+let am: RunningAlertmanager;
 
 async function activeAlerts(): Promise<GettableAlert[]> {
-  const res = await fetch(`${base}/api/v2/alerts?active=true&silenced=false&inhibited=false`);
+  const res = await fetch(`${am.base}/api/v2/alerts?active=true&silenced=false&inhibited=false`);
   return (await res.json()) as GettableAlert[];
 }
 
@@ -48,40 +27,21 @@ async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000)
   for (;;) {
     const v = await f().catch(() => undefined);
     if (v !== undefined && ok(v)) return v;
-    if (Date.now() > end) throw new Error(`Alertmanager did not reach the expected state in time; its log:\n${amLog}`);
+    if (Date.now() > end) throw new Error(`Alertmanager did not reach the expected state in time; its log:\n${am.log()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-describe.skipIf(!have && !required)('alertmanager (real, on loopback)', () => {
+describe.runIf(amWanted)('alertmanager (real, on loopback)', () => {
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'np-am-'));
-    const cfg = join(dir, 'alertmanager.yml');
-    writeFileSync(cfg, "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    am = spawn(BIN, [`--config.file=${cfg}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    am.stdout?.on('data', (d: Buffer) => (amLog += d.toString()));
-    am.stderr?.on('data', (d: Buffer) => (amLog += d.toString()));
-    await until(
-      () => fetch(`${base}/-/ready`).then((r) => r.status),
-      (s) => s === 200,
-    );
+    am = await startAlertmanager();
   }, 30_000);
 
-  afterAll(async () => {
-    if (am !== null && am.exitCode === null) {
-      const done = new Promise((r) => am?.once('exit', r));
-      am.kill('SIGTERM');
-      await done;
-    }
-  });
+  afterAll(() => am?.stop());
 
   it('lists a raised alert as active with labels from the identifier, sensor and host; a resolve ends it', async () => {
     const [r, s] = raiseAndResolve('10.0.0.5', Math.floor(Date.now() / 1000) - 60);
-    const sink = new AlertmanagerSink({ url: base, timeoutMs: 2000, retries: 2, queue: 100, resendSeconds: 60 }, 'edge-1');
+    const sink = new AlertmanagerSink({ url: am.base, timeoutMs: 2000, retries: 2, queue: 100, resendSeconds: 60 }, 'edge-1');
     sink.publish(r, json(r));
     const listed = await until(activeAlerts, (a) => a.some((x) => x.labels.alertname === 'Host_Bytes_Spike'));
     const a = listed.find((x) => x.labels.alertname === 'Host_Bytes_Spike');
@@ -101,8 +61,8 @@ describe.skipIf(!have && !required)('alertmanager (real, on loopback)', () => {
     const now = Math.floor(Date.now() / 1000) - 30;
     const [r1] = raiseAndResolve('10.0.0.6', now, 'SYN_Flood');
     const [r2] = raiseAndResolve('10.0.0.7', now, 'SYN_Flood');
-    const one = new AlertmanagerSink({ url: base, timeoutMs: 2000, retries: 2, queue: 100, resendSeconds: 60 }, 'sensor-a');
-    const two = new AlertmanagerSink({ url: `${base}/api/v2/alerts`, timeoutMs: 2000, retries: 2, queue: 100, resendSeconds: 60 }, 'sensor-b');
+    const one = new AlertmanagerSink({ url: am.base, timeoutMs: 2000, retries: 2, queue: 100, resendSeconds: 60 }, 'sensor-a');
+    const two = new AlertmanagerSink({ url: `${am.base}/api/v2/alerts`, timeoutMs: 2000, retries: 2, queue: 100, resendSeconds: 60 }, 'sensor-b');
     one.publish(r1, json(r1));
     one.publish(r2, json(r2));
     two.publish(r1, json(r1));

@@ -3,48 +3,14 @@
 // closes the connection, and the counts of the end-of-run line, which are of alerts (an
 // Alertmanager request carries several). Oracles: what the test's own servers received
 // and sent, and the number of alerts the test published.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { alertSinkProblems } from '../../src/sinks/alert-sinks.js';
 import { AlertmanagerSink, alertsEndpoint } from '../../src/sinks/alertmanager.js';
 import { WebhookSink } from '../../src/sinks/webhook.js';
-import { json, raiseAndResolve } from './helpers.js';
+import { alertmanagerWanted, closeServers, closeWithin, json, raiseAndResolve, serve, startAlertmanager, type RunningAlertmanager } from './helpers.js';
 
-type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
-
-const servers: Server[] = [];
-
-async function serve(handler: Handler): Promise<{ url: string; port: number }> {
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => handler(req, body, res));
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook`, port };
-}
-
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-});
-
-/** What runCommand does after a signal: close the sink, but wait at most `ms`. */
-async function closeWithin(sink: { close(): Promise<void> }, ms: number): Promise<void> {
-  let t: NodeJS.Timeout | undefined;
-  await Promise.race([sink.close(), new Promise<void>((r) => (t = setTimeout(r, ms)))]);
-  clearTimeout(t);
-}
+afterEach(closeServers);
 
 const fast = { backoffMs: 10, maxBackoffMs: 50 };
 
@@ -193,71 +159,36 @@ describe('alertmanager: endpoint from a base URL', () => {
 
 // ---- against a real Alertmanager ----
 
-const BIN = 'prometheus-alertmanager';
-const have = spawnSync(BIN, ['--version']).status === 0;
-const required = process.env.NETPULSE_REQUIRE_TOOLS === '1';
-if (!have && !required) {
-  console.warn(`skipping the real-Alertmanager HTTP edge tests: ${BIN} is not installed (apt-get install prometheus-alertmanager)`);
-}
+const amWanted = alertmanagerWanted('the real-Alertmanager HTTP edge tests');
 
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-describe.skipIf(!have && !required)('alertmanager (real, on loopback): base URLs with a query or fragment', () => {
-  let am: ChildProcess | null = null;
-  let base = '';
-  let amLog = '';
+describe.runIf(amWanted)('alertmanager (real, on loopback): base URLs with a query or fragment', () => {
+  let am: RunningAlertmanager;
 
   async function untilActive(name: string, ms = 15_000): Promise<Record<string, string>> {
     const end = Date.now() + ms;
     for (;;) {
-      const list = await fetch(`${base}/api/v2/alerts?active=true`)
+      const list = await fetch(`${am.base}/api/v2/alerts?active=true`)
         .then((r) => r.json() as Promise<{ labels: Record<string, string> }[]>)
         .catch(() => []);
       const a = list.find((x) => x.labels.alertname === name);
       if (a !== undefined) return a.labels;
-      if (Date.now() > end) throw new Error(`Alertmanager did not list ${name} in time; its log:\n${amLog}`);
+      if (Date.now() > end) throw new Error(`Alertmanager did not list ${name} in time; its log:\n${am.log()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'np-am-edges-'));
-    const cfg = join(dir, 'alertmanager.yml');
-    writeFileSync(cfg, "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    am = spawn(BIN, [`--config.file=${cfg}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    am.stdout?.on('data', (d: Buffer) => (amLog += d.toString()));
-    am.stderr?.on('data', (d: Buffer) => (amLog += d.toString()));
-    const end = Date.now() + 20_000;
-    while ((await fetch(`${base}/-/ready`).then((r) => r.status).catch(() => 0)) !== 200) {
-      if (Date.now() > end) throw new Error(`Alertmanager did not start; its log:\n${amLog}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    am = await startAlertmanager();
   }, 30_000);
 
-  afterAll(async () => {
-    if (am !== null && am.exitCode === null) {
-      const done = new Promise((r) => am?.once('exit', r));
-      am.kill('SIGTERM');
-      await done;
-    }
-  });
+  afterAll(() => am?.stop());
 
   it.each([
     ['a fragment', '/#top', 'Edge_Fragment'],
     ['a query', '/?x=1', 'Edge_Query'],
   ])('a base URL with %s reaches the alerts endpoint (it was POSTed to / and refused, HTTP 405)', async (_what, suffix, note) => {
     const [r] = raiseAndResolve('::1', Math.floor(Date.now() / 1000) - 30, note);
-    const sink = new AlertmanagerSink({ url: `${base}${suffix}`, timeoutMs: 2000, retries: 1, queue: 10, resendSeconds: 60 }, 'edge-v6');
+    const sink = new AlertmanagerSink({ url: `${am.base}${suffix}`, timeoutMs: 2000, retries: 1, queue: 10, resendSeconds: 60 }, 'edge-v6');
     sink.publish(r, json(r));
     await sink.close();
     expect(sink.stats).toMatchObject({ delivered: 1, failed: 0, lastError: null });

@@ -1,34 +1,10 @@
 // The webhook sink against a real local HTTP server (node:http): delivery, retry after a
 // 500, a timeout, and dead or silent endpoints that never stall the caller.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookSink } from '../../src/sinks/webhook.js';
-import { json, raiseAndResolve } from './helpers.js';
+import { closeServers, json, raiseAndResolve, serve } from './helpers.js';
 
-type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
-
-const servers: Server[] = [];
-
-async function serve(handler: Handler): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => handler(req, body, res));
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook`, server };
-}
-
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-});
+afterEach(closeServers);
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
