@@ -2,8 +2,16 @@
 // durations ("90s", "5m") and plain counts. Each parser returns null on bad input so the
 // caller can name the key or option in its one-line error.
 
-const SI: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+// SI prefixes as powers of ten: "4.1M" is read as the decimal text "4.1e6", so it is exactly
+// 4100000 (4.1 * 1e6 in floating point is 4099999.9999999995, and a limit one ulp under the
+// value written would raise on a second exactly at it).
+const SI: Record<string, number> = { '': 0, k: 3, K: 3, M: 6, G: 9, T: 12 };
 const IEC: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** A decimal number's text times its SI prefix, as the nearest double to the exact product. */
+function scaleSI(digits: string, prefix: string): number {
+  return Number(`${digits}e${SI[prefix] ?? 0}`);
+}
 
 function finite(n: number): number | null {
   return Number.isFinite(n) && n >= 0 ? n : null;
@@ -18,12 +26,12 @@ export function parseByteRate(v: unknown): number | null {
   if (typeof v !== 'string') return null;
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(Ki|Mi|Gi|Ti|k|K|M|G|T)?\s*(B|bytes?|bit|bits|b|bps)?\s*(\/\s*s|ps)?\s*$/.exec(v);
   if (m === null) return null;
-  const n = Number(m[1]);
   const prefix = m[2] ?? '';
-  const mult = IEC[prefix] ?? SI[prefix] ?? 1;
+  const iec = IEC[prefix];
+  const n = iec === undefined ? scaleSI(m[1]!, prefix) : Number(m[1]) * iec;
   const unit = m[3] ?? 'B';
   const bits = unit === 'bit' || unit === 'bits' || unit === 'b' || unit === 'bps';
-  return finite((n * mult) / (bits ? 8 : 1));
+  return finite(n / (bits ? 8 : 1));
 }
 
 /** Packets (or events) per second: a number, or "10k", "10k/s", "5000pps", "2M/s". */
@@ -32,7 +40,7 @@ export function parseCountRate(v: unknown): number | null {
   if (typeof v !== 'string') return null;
   const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(k|K|M|G)?\s*(pps|p\/s|\/s|packets\/s)?\s*$/.exec(v);
   if (m === null) return null;
-  return finite(Number(m[1]) * (SI[m[2] ?? ''] ?? 1));
+  return finite(scaleSI(m[1]!, m[2] ?? ''));
 }
 
 /** Seconds: a number, or "30s", "5m", "2h", "1d". */
