@@ -284,6 +284,11 @@ export class ZscoreDetector implements Detector {
     this.usual = cfg.hosts.normalize && this.gPackets.count >= cfg.warmup ? this.gPackets.center() : 0;
     this.now = s.packets;
     if (cfg.global) this.global(s);
+    else if (cfg.hosts.enabled && cfg.hosts.normalize) {
+      // No global alerts, but hosts.normalize still needs all traffic's usual level: the
+      // packets series learns as it would with no global condition ever raised.
+      this.score(this.gPackets, s.packets, cfg.floor.packets, cfg.floor.relative, false);
+    }
     if (cfg.hosts.enabled) this.observeHosts(s.ts, hosts ?? this.listed.over(s.hosts));
     const out: Alert[] = [];
     this.tracker.step(s.ts, out);
