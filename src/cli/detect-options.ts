@@ -26,7 +26,7 @@ import { createDetectStage, type DetectStage } from '../detect/stage.js';
 import { createThreadedDetectStage, type AsyncDetectStage } from '../detect/thread.js';
 import { parseByteRate, parseCountRate, parseDuration, parseNumber } from '../detect/units.js';
 import { AnalyzerError, ConfigError, EXIT } from '../errors.js';
-import { alertSinkProblems, createAlertSinks } from '../sinks/alert-sinks.js';
+import { alertSinkProblems, alertSinksFailed, createAlertSinks } from '../sinks/alert-sinks.js';
 import type { Sink } from '../sinks/sink.js';
 
 export interface DetectOptionsConfig {
@@ -310,7 +310,9 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
     },
     settle: (code) => {
       for (const line of detection.problems()) process.stderr.write(`netpulse: ${line}\n`);
-      return code === EXIT.ok && threaded?.problem() != null ? EXIT.internal : code;
+      if (code === EXIT.ok && threaded?.problem() != null) return EXIT.internal;
+      // alerts the --alerts file did not take: an output that failed, as stdout's would
+      return code === EXIT.ok && alertSinksFailed(alertSinks) ? EXIT.server : code;
     },
   };
   return detection;

@@ -64,7 +64,8 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
     }
   };
   stdout.on('error', onOutError);
-  const sinks: Sink[] = [];
+  // the alert sinks first: an alert on stdout is in the --alerts file already
+  const sinks: Sink[] = [...(o.sinks ?? [])];
   let ndjson: NdjsonSink | null = null;
   if (o.common.json) {
     const types: MessageType[] = ['summary', 'gap', 'alert', 'report'];
@@ -75,7 +76,6 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
   } else if (o.paced) {
     sinks.push(new TickerSink(stdout));
   }
-  sinks.push(...(o.sinks ?? []));
   for (const s of sinks) analysis.addSink(s);
   let feed: (Sink & { readonly url: string }) | null = null;
   if (o.startFeed) {

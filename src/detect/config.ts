@@ -105,6 +105,8 @@ export interface NewHostConfig extends LifecycleConfig {
   /** The file's hosts as already read at start (the detector thread gets them from the
    *  main thread instead of reading the file a second time, later). */
   knownList?: readonly string[];
+  /** With knownList: the earliest second the file says a host was learned (see KnownHosts). */
+  knownFirst?: number | null;
   /** Only hosts inside these networks are tracked. */
   localNets: CidrSet;
   /** Most hosts remembered (the file and memory stay bounded). */
@@ -562,8 +564,15 @@ function readZscore(r: ConfigReader, v: unknown, c: ZscoreConfig): void {
 function readFloor(r: ConfigReader, v: unknown, key: string, f: StdevFloor): void {
   const o = r.obj(v, key, ['relative', 'bytes', 'packets']);
   if (o.relative !== undefined) f.relative = r.num(o.relative, `${key}.relative`, 0, 10);
-  if (o.bytes !== undefined) f.bytes = r.byteRate(o.bytes, `${key}.bytes`) ?? 0;
-  if (o.packets !== undefined) f.packets = r.countRate(o.packets, `${key}.packets`) ?? 0;
+  if (o.bytes !== undefined) f.bytes = positiveFloor(r, r.byteRate(o.bytes, `${key}.bytes`), `${key}.bytes`);
+  if (o.packets !== undefined) f.packets = positiveFloor(r, r.countRate(o.packets, `${key}.packets`), `${key}.packets`);
+}
+
+/** An absolute stdev floor is what keeps a flat baseline (stdev 0) from an infinite z: it
+ *  cannot be 0 or off (z is a number in every alert, never Infinity or null). */
+function positiveFloor(r: ConfigReader, v: number | null, key: string): number {
+  if (v === null || !(v > 0)) r.fail(key, 'must be more than 0: a flat baseline (stdev 0) would give an infinite z');
+  return v;
 }
 
 function readNewHost(r: ConfigReader, v: unknown, c: NewHostConfig): void {

@@ -7,10 +7,11 @@
 // beyond those (a second in which hundreds of hosts appear) must neither be missed after the
 // learning period nor go unlearned during it, to be raised as new when it later shows up.
 
-import { accessSync, appendFileSync, closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SecondHosts, SecondSummary } from '../aggregate/summary.js';
 import { AnalyzerError, ConfigError } from '../errors.js';
+import { printable } from '../text.js';
 import type { Alert } from './alert.js';
 import { formatIpv4 } from '../aggregate/address.js';
 import { formatIpv6At, parseAddr } from './addr.js';
@@ -29,13 +30,21 @@ export function canonicalAddr(text: string): string | null {
 /** Largest known-hosts file read (about 50 bytes a host: a million hosts). */
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
+/** A known-hosts file as read: its hosts, and the earliest second at which netpulse wrote
+ *  that it learned one (the number after the address on the lines it writes; null when no
+ *  line has one), from which a learning period cut short by a restart goes on. */
+export interface KnownHosts {
+  readonly hosts: readonly string[];
+  readonly firstLearned: number | null;
+}
+
 /**
  * Read a known-hosts file: addresses, one per line; '#' starts a comment; extra fields
  * ignored. A file that does not exist yet is empty, but its directory must be there and
  * writable now (a typo is said at start, not discovered at the end of the run); a device
  * or a directory in its place, or a file too large, is an error before anything is read.
  */
-export function readKnownHosts(path: string): string[] {
+export function readKnownHosts(path: string): KnownHosts {
   let st;
   try {
     st = statSync(path);
@@ -48,7 +57,7 @@ export function readKnownHosts(path: string): string[] {
       const c2 = (e2 as NodeJS.ErrnoException).code;
       throw fileError(path, `cannot create the known-hosts file: its directory ${c2 === 'ENOENT' ? 'does not exist' : `is not writable (${c2 ?? 'error'})`}; create it or choose another path`, e2);
     }
-    return [];
+    return { hosts: [], firstLearned: null };
   }
   if (!st.isFile()) throw fileError(path, 'the known-hosts file is not a regular file; give the path of a text file');
   if (st.size > MAX_FILE_BYTES) throw fileError(path, `the known-hosts file is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB; is it the right file?`);
@@ -57,43 +66,117 @@ export function readKnownHosts(path: string): string[] {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return [];
+    if (code === 'ENOENT') return { hosts: [], firstLearned: null };
     throw new AnalyzerError('ERR_FILE_ACCESS', `cannot read the known-hosts file (${code ?? 'error'}); check its permissions`, {
       subject: path,
       cause: e,
     });
   }
   const out: string[] = [];
+  let first: number | null = null;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const t = (lines[i] ?? '').replace(/#.*/, '').trim();
-    if (t === '') continue;
-    const first = t.split(/\s+/)[0] ?? '';
-    const c = canonicalAddr(first);
-    if (c === null) {
-      throw new ConfigError(`line ${i + 1}: "${first}" is not an IP address; fix or delete that line of the known-hosts file`, {
+    const c = lineAddress(lines[i] ?? '');
+    if (c === null) continue;
+    if (c === false) {
+      // A last line without its newline that is no address is a write cut short (a crash or
+      // a full disk in the middle of an append): the hosts before it are kept, and the next
+      // append sets it aside as a comment (see setAsideTail).
+      if (i === lines.length - 1) continue;
+      const first = firstField(lines[i] ?? '');
+      const shown = first.length > 60 ? `${first.slice(0, 60)}...` : first;
+      throw new ConfigError(`line ${i + 1}: "${shown}" is not an IP address; fix or delete that line of the known-hosts file`, {
         subject: path,
       });
     }
     out.push(c);
+    const t = learnedAt(lines[i] ?? '');
+    if (t !== null && (first === null || t < first)) first = t;
   }
-  return out;
+  return { hosts: out, firstLearned: first };
 }
 
-/** Whether the file is non-empty and its last byte is not a newline. */
-function endsOpen(path: string): boolean {
-  let fd = -1;
+/** The second netpulse wrote after the address ("10.0.0.1 1700000000"), or null. */
+function learnedAt(line: string): number | null {
+  const hash = line.indexOf('#');
+  const f = (hash >= 0 ? line.slice(0, hash) : line).trim().split(/\s+/)[1];
+  return f !== undefined && /^\d{1,15}$/.test(f) ? Number(f) : null;
+}
+
+/** A line's first field: text before '#' (a comment, whatever it holds), trimmed. */
+function firstField(line: string): string {
+  const hash = line.indexOf('#');
+  const t = (hash >= 0 ? line.slice(0, hash) : line).trim();
+  return t.split(/\s+/)[0] ?? '';
+}
+
+/** The canonical address a known-hosts line lists, null for a blank or comment line, false
+ *  for a line that is not an address. */
+function lineAddress(line: string): string | null | false {
+  const first = firstField(line);
+  if (first === '') return null;
+  return canonicalAddr(first) ?? false;
+}
+
+/**
+ * Before the first append to a file whose last line has no newline: a line that lists an
+ * address (written by hand) gets its newline; anything else (the remains of an append cut
+ * short by a crash or a full disk, which the reader skipped) is cut off and kept as a comment,
+ * so it can neither join the first line added nor stop the next start. Returns the text to
+ * write first.
+ */
+function setAsideTail(fd: number): string {
+  const size = fstatSync(fd).size;
+  if (size === 0) return '';
+  const chunk = Buffer.alloc(64 * 1024);
+  readSync(fd, chunk, 0, 1, size - 1);
+  if (chunk[0] === 0x0a) return '';
+  // where the last line starts: after the last newline, looked for backwards a chunk at a time
+  let start = 0;
+  for (let end = size; end > 0; ) {
+    const from = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - from, from);
+    const nl = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (nl >= 0) {
+      start = from + nl + 1;
+      break;
+    }
+    end = from;
+  }
+  // its first field decides (an address is far shorter than this)
+  const n = readSync(fd, chunk, 0, Math.min(256, size - start), start);
+  const line = chunk.subarray(0, n).toString('utf8');
+  if (lineAddress(line) !== false) return '\n';
+  ftruncateSync(fd, start);
+  const shown = printable(line.length > 80 || size - start > n ? `${line.slice(0, 80)}...` : line);
+  return `# netpulse set aside an incomplete line here (a write cut short): ${shown}\n`;
+}
+
+/**
+ * Append `text` whole, or not at all: a write that fails part-way (a full disk) is cut back,
+ * so no partial line is left for the next line to join.
+ */
+function appendWhole(path: string, text: string, firstWrite: boolean): void {
+  const fd = openSync(path, 'a+');
   try {
-    fd = openSync(path, 'r');
-    const size = fstatSync(fd).size;
-    if (size === 0) return false;
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, size - 1);
-    return b[0] !== 0x0a;
-  } catch {
-    return false;
+    const head = firstWrite ? setAsideTail(fd) : '';
+    const buf = Buffer.from(head + text);
+    const before = fstatSync(fd).size;
+    let done = 0;
+    try {
+      while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
+    } catch (e) {
+      if (done > 0) {
+        try {
+          ftruncateSync(fd, before);
+        } catch {
+          // the error below says the file was not written
+        }
+      }
+      throw e;
+    }
   } finally {
-    if (fd >= 0) closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -107,7 +190,9 @@ export class NewHostDetector implements Detector {
   /** Hosts known when the run started (from the file). */
   readonly loaded: number;
   /** The file's hosts as read at start, until taken for the detector thread. */
-  private initial: readonly string[] | null;
+  private initial: KnownHosts | null;
+  /** The earliest second a host in the file was learned at (null: none said). */
+  private readonly firstLearned: number | null;
   private learnUntil: number | null = null;
   private pendingWrite: string[] = [];
   private tailChecked = false;
@@ -129,9 +214,15 @@ export class NewHostDetector implements Detector {
     private readonly cfg: NewHostConfig,
     private readonly tracker: Tracker,
   ) {
-    const list = cfg.knownList ?? (cfg.knownHosts !== null ? readKnownHosts(cfg.knownHosts) : []);
-    for (const a of list) this.known.add(a);
-    this.initial = cfg.knownHosts !== null ? list : null;
+    const file: KnownHosts =
+      cfg.knownList !== undefined
+        ? { hosts: cfg.knownList, firstLearned: cfg.knownFirst ?? null }
+        : cfg.knownHosts !== null
+          ? readKnownHosts(cfg.knownHosts)
+          : { hosts: [], firstLearned: null };
+    for (const a of file.hosts) this.known.add(a);
+    this.initial = cfg.knownHosts !== null ? file : null;
+    this.firstLearned = file.firstLearned;
     this.loaded = this.known.size;
     if (this.loaded > cfg.max) {
       // memory stays bounded, and every new host would be raised and never remembered
@@ -147,8 +238,12 @@ export class NewHostDetector implements Detector {
   /** Whether the learning period is over at second `ts` (false before the first summary). */
   learning(ts: number): boolean {
     if (this.learnUntil === null) {
-      // A file that already lists hosts is the learned state: no second learning period.
-      this.learnUntil = this.loaded > 0 ? -Infinity : ts + this.cfg.learn;
+      // A file that already lists hosts is the learned state: no second learning period,
+      // unless a restart cut the first one short: a learning period that began with the
+      // file's first host learned goes on to its end (packet time, as live runs keep it).
+      const f = this.firstLearned;
+      if (this.loaded === 0) this.learnUntil = ts + this.cfg.learn;
+      else this.learnUntil = f !== null && ts >= f && ts < f + this.cfg.learn ? f + this.cfg.learn : -Infinity;
     }
     return ts < this.learnUntil;
   }
@@ -252,12 +347,10 @@ export class NewHostDetector implements Detector {
       return;
     }
     try {
-      // a file written by hand may end without a newline: the first line we add must not join it
-      if (!this.tailChecked) {
-        this.tailChecked = true;
-        if (endsOpen(path)) this.pendingWrite.unshift('\n');
-      }
-      appendFileSync(path, this.pendingWrite.join(''));
+      // a file written by hand may end without a newline, one cut short by a crash in a line
+      const first = !this.tailChecked;
+      this.tailChecked = true;
+      appendWhole(path, this.pendingWrite.join(''), first);
     } catch (e) {
       this.writeError = `${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
     }
@@ -271,8 +364,8 @@ export class NewHostDetector implements Detector {
     return out;
   }
 
-  /** The known-hosts file's hosts as read at start (once; null without a file). */
-  takeInitial(): readonly string[] | null {
+  /** The known-hosts file as read at start (once; null without a file). */
+  takeInitial(): KnownHosts | null {
     const l = this.initial;
     this.initial = null;
     return l;

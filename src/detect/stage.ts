@@ -8,7 +8,7 @@ import type { Alert } from './alert.js';
 import type { DetectConfig, LifecycleConfig } from './config.js';
 import type { Detector } from './detector.js';
 import { AlertGate, Tracker, type AlertCounts } from './lifecycle.js';
-import { NewHostDetector } from './new-host.js';
+import { NewHostDetector, type KnownHosts } from './new-host.js';
 import { PortScanDetector } from './port-scan.js';
 import { RiskyServicesDetector, type RiskEntry } from './risky-services.js';
 import { SilenceDetector } from './silence.js';
@@ -53,7 +53,7 @@ export interface DetectStage {
   reportChanges(): RiskEntry[];
   /** new-host's known-hosts file as read at start (once; null without one): a detector
    *  thread starts from it rather than read the file again, later. */
-  initialKnownHosts?(): readonly string[] | null;
+  initialKnownHosts?(): KnownHosts | null;
 }
 
 /** Raised alerts kept for the report's list. */
@@ -152,7 +152,7 @@ export function createDetectStage(config: DetectConfig): DetectStage {
       return parts.risky?.takeReportChanges() ?? [];
     },
 
-    initialKnownHosts(): readonly string[] | null {
+    initialKnownHosts(): KnownHosts | null {
       return parts.newHost?.takeInitial() ?? null;
     },
 

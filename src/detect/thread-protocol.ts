@@ -3,6 +3,7 @@
 
 import type { Alert } from './alert.js';
 import type { AlertCounts } from './lifecycle.js';
+import type { KnownHosts } from './new-host.js';
 import type { RiskEntry } from './risky-services.js';
 
 export interface WorkerInit {
@@ -12,7 +13,7 @@ export interface WorkerInit {
   readonly ts: SharedArrayBuffer;
   readonly ctrl: SharedArrayBuffer;
   /** The known-hosts file as the main thread read it at start (null: none or not read). */
-  readonly knownHosts: readonly string[] | null;
+  readonly knownHosts: KnownHosts | null;
 }
 
 export type Request =

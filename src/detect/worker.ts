@@ -83,7 +83,7 @@ const failAt = Number(process.env.NETPULSE_DETECT_THREAD_FAIL_AT ?? '0');
 
 try {
   const config = detectConfigFromOptions(init.opts).detect;
-  if (init.knownHosts !== null) config.newHost = { ...config.newHost, knownList: init.knownHosts };
+  if (init.knownHosts !== null) config.newHost = { ...config.newHost, knownList: init.knownHosts.hosts, knownFirst: init.knownHosts.firstLearned };
   const stage = createDetectStage(config);
   const hook = stage.packetHook;
   const pkt = createDecodedPacket();

@@ -191,7 +191,9 @@ export class ZscoreDetector implements Detector {
     const r = this.r;
     const center = b.center();
     const sd = flooredSpread(b.spread(), Math.max(absFloor, relFloor * Math.abs(center)));
-    const z = (x - center) / sd;
+    // finite whatever the floors (a tiny one over a flat baseline could overflow to Infinity,
+    // which JSON cannot carry)
+    const z = clampFinite((x - center) / sd);
     const spike = z >= threshold || (direction === 'both' && z <= -threshold);
     let sustained = false;
     let suspicious = false;
@@ -423,4 +425,9 @@ export class ZscoreDetector implements Detector {
   get series(): number {
     return this.slots.used + (this.cfg.global ? 2 : 0);
   }
+}
+
+/** z within the doubles: an overflow to +-Infinity becomes +-Number.MAX_VALUE. */
+function clampFinite(z: number): number {
+  return z > Number.MAX_VALUE ? Number.MAX_VALUE : z < -Number.MAX_VALUE ? -Number.MAX_VALUE : z;
 }
