@@ -35,7 +35,7 @@ describe.runIf(existsSync('/dev/full'))('watch --json into a full disk', () => {
     const child = spawn(process.execPath, [CLI, 'watch', `ws://127.0.0.1:${port}/feed`, '--json'], { stdio: ['ignore', full, 'pipe'] });
     closeSync(full);
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     const status = await new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     clearTimeout(timer);

@@ -97,7 +97,7 @@ function tsharkReading(r: Row): Record<string, unknown> {
   // (../shared/pcaps/SOURCES.md; tshark shows ip.src without ip.dst for an IPv4 header cut
   // inside the options it must walk to find the destination)
   const [srcField, dstField]: Field[] = protos[at] === 'ip' ? ['ip.src', 'ip.dst'] : ['ipv6.src', 'ipv6.dst'];
-  if (r[srcField][0] === undefined || r[dstField][0] === undefined) return o;
+  if (srcField === undefined || dstField === undefined || r[srcField][0] === undefined || r[dstField][0] === undefined) return o;
   let proto: number;
   if (protos[at] === 'ip') {
     proto = Number(r['ip.proto'][0]);

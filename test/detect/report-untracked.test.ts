@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function untracked(args: readonly string[]): Record<string, number> | undefined {
   const r = run(['replay', ...args, '--json']);
   expect(r.status, r.stderr).toBe(0);
-  const report = ndjson(r.stdout).find((m) => m.type === 'report') as { alerts: { untracked?: Record<string, number> } };
+  const report = ndjson(r.stdout).find((m) => m.type === 'report') as unknown as { alerts: { untracked?: Record<string, number> } };
   return report.alerts.untracked;
 }
 

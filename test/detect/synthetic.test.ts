@@ -92,7 +92,7 @@ describe('detectors on labelled synthetic captures', () => {
       if (an.kind !== 'new-host') expect((resolved[0]?.ts ?? Infinity) - an.end, `${an.kind} resolve latency`).toBeLessThanOrEqual(10);
     }
     const judged = alerts.filter((a) => a.state === 'raised' && a.detector !== 'risky-services' && a.detector !== 'rate-limit');
-    expect(judged.filter((a) => !explained(a, truth.anomalies)).map((a) => `${a.ts - truth.params.start} ${a.detector} ${a.note} ${a.host}`)).toEqual([]);
+    expect(judged.filter((a) => !explained(a, truth.anomalies)).map((a) => `${a.ts - Number(truth.params.start)} ${a.detector} ${a.note} ${a.host}`)).toEqual([]);
   });
 
   it('raises at most one alert in an hour of anomaly-free bursty traffic', async () => {

@@ -59,7 +59,7 @@ describe.skipIf(chromiumPath === null)('dashboard in headless Chromium', () => {
       expect(await drawnPixels(page, '#chart-bytes')).toBeGreaterThan(500);
       expect(await drawnPixels(page, '#chart-packets')).toBeGreaterThan(500);
       expect(await page.textContent('#h-pps')).toBe('39');
-      const rows = await page.$$eval('#hosts tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent)));
+      const rows = await page.$$eval('#hosts tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (td) => (td as Element).textContent)));
       expect(rows).toHaveLength(4);
       expect(rows[0]?.[0]).toBe('10.0.0.0');
       expect(await page.$$eval('#protocols tbody tr', (trs) => trs.length)).toBe(2);

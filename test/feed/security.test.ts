@@ -17,6 +17,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { feedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { applyMessage, createWatchState, printable, renderWatch, summaryLine } from '../../src/feed/watch-view.js';
+import type { Severity } from '../../src/detect/alert.js';
 import type { SummaryMessage } from '../../src/schema.js';
 import { REPO, assertDistFresh, collect, createVethNs, exited, requireTools, waitFor, type VethNs } from '../helpers/netns.js';
 import { alert, connect, fakeView, feedUrl, refusedStatus, summary } from './helpers.js';
@@ -170,14 +171,14 @@ describe('terminal escapes from the feed (netpulse watch)', () => {
   it('renderWatch shows control characters from the source, hosts and alerts as visible escapes', () => {
     const st = createWatchState();
     const s = summary(1_700_000_000, 1) as unknown as SummaryMessage;
-    const evilSummary = { type: 'summary', v: 1, ...s, hosts: [{ ...s.hosts[0], addr: `10.0.0.1${CLEAR}` }], protocols: { [`tcp${C1_CSI}`]: 3 } };
+    const evilSummary = { ...s, type: 'summary', v: 1, hosts: [{ ...s.hosts[0], addr: `10.0.0.1${CLEAR}` }], protocols: { [`tcp${C1_CSI}`]: 3 } };
     applyMessage(st, {
       type: 'hello',
       v: 1,
       seq: 3,
       source: { description: `file ${ESC_TITLE}${CLEAR}x.pcap`, clock: 'packet' },
       summaries: [evilSummary],
-      alerts: [{ type: 'alert', v: 1, ...alert('raised', 'k', 1_700_000_000, { message: `hi${C1_CSI}\x1bP+q\x1b\\`, note: `N\u202eote`, severity: `warning${CLEAR}` }) }],
+      alerts: [{ type: 'alert', v: 1, ...alert('raised', 'k', 1_700_000_000, { message: `hi${C1_CSI}\x1bP+q\x1b\\`, note: `N\u202eote`, severity: `warning${CLEAR}` as Severity }) }],
       stats: null,
       end: { type: 'end', v: 1, reason: `eof${ESC_TITLE}`, error: null },
     });

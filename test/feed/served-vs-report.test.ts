@@ -109,6 +109,7 @@ describe.skipIf(capture === null)('served figures vs the run (ddos-pkt.TCP.synfl
         }
       },
       backlog: () => holding,
+      close: () => Promise.resolve(),
     };
     analysis.addSink(probe);
     const result = await analysis.run();
