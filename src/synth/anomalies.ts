@@ -236,7 +236,8 @@ export function constantRate(seconds: number, from: number, to: number, pps: num
  */
 export class ProbeSource implements PacketSourceSpec {
   readonly counts: Float64Array;
-  /** Probes that fell in silent seconds are dropped, not shifted. */
+  /** 1 for each probe sent: those that fell in silent seconds are dropped, not shifted. */
+  readonly sent: Uint8Array;
   private readonly first: Float64Array;
   private readonly hosts: HostTable;
   private readonly rng: Prng;
@@ -262,6 +263,7 @@ export class ProbeSource implements PacketSourceSpec {
     const end = from + Math.ceil(n / pps - 1e-9);
     const probes = constantRate(seconds, from, end, pps);
     this.counts = new Float64Array(seconds);
+    this.sent = new Uint8Array(n);
     this.first = new Float64Array(seconds);
     let p = 0;
     for (let s = 0; s < seconds; s++) {
@@ -269,6 +271,7 @@ export class ProbeSource implements PacketSourceSpec {
       const k = Math.min(probes[s] ?? 0, n - p);
       let c = 0;
       for (let i = p; i < p + k; i++) c += this.open[i] === 1 ? 3 : 2;
+      if (silent[s] !== 1) this.sent.fill(1, p, p + k);
       this.counts[s] = silent[s] === 1 ? 0 : c;
       p += k;
     }

@@ -418,8 +418,11 @@ export async function generate(options: SynthOptions): Promise<Truth> {
         const ports = shuffledPorts(n, rng);
         const open = new Uint8Array(n);
         for (let i = 0; i < n; i++) open[i] = ports[i] === 22 || ports[i] === 80 || ports[i] === 443 ? 1 : 0;
-        pl.source = new ProbeSource(S, pl.from, Number(pl.params.pps), src, new Int32Array(n).fill(dst), ports, open, hosts, rng, silent);
+        const probes = new ProbeSource(S, pl.from, Number(pl.params.pps), src, new Int32Array(n).fill(dst), ports, open, hosts, rng, silent);
+        pl.source = probes;
         pl.subject = src;
+        // Ports whose probe fell in a --silence are not scanned.
+        pl.intensity = sum(probes.sent);
         break;
       }
       case 'sweep': {
@@ -428,9 +431,12 @@ export async function generate(options: SynthOptions): Promise<Truth> {
         const targets = pickTargets(hosts, hosts.family[src] ?? 4, src, n, rng);
         const open = new Uint8Array(n);
         for (let i = 0; i < n; i++) open[i] = rng.float() < 0.3 ? 1 : 0;
-        pl.source = new ProbeSource(S, pl.from, Number(pl.params.pps), src, targets, new Uint16Array(n).fill(a.port), open, hosts, rng, silent);
+        const probes = new ProbeSource(S, pl.from, Number(pl.params.pps), src, targets, new Uint16Array(n).fill(a.port), open, hosts, rng, silent);
+        pl.source = probes;
         pl.subject = src;
-        pl.targets = Array.from(targets, (t) => hosts.text(t));
+        // Hosts whose probe fell in a --silence are not swept.
+        pl.targets = Array.from(targets, (t) => hosts.text(t)).filter((_, i) => probes.sent[i] === 1);
+        pl.intensity = pl.targets.length;
         break;
       }
       case 'syn-flood': {
@@ -454,6 +460,35 @@ export async function generate(options: SynthOptions): Promise<Truth> {
     if (n === 0) throw bad(`${tag(a)}: would add no packets: ${noPacketsReason(pl)}`);
     if (n > MAX_ANOMALY_PACKETS) throw bad(`${tag(a)}: would add ${n} packets, more than the ${MAX_ANOMALY_PACKETS} one anomaly may add; lower its rate or length`);
     anomalyTotal += n;
+    // The label spans the seconds that hold the anomaly's packets: a rate under one packet
+    // a second, a quiet host's burst or a --silence can leave the first or last seconds of
+    // its window empty, and a detector cannot be late for traffic that is not there yet.
+    const c = pl.source.counts;
+    while ((c[pl.from] ?? 0) === 0) pl.from++;
+    while ((c[pl.to - 1] ?? 0) === 0) pl.to--;
+  }
+  // A silence is a gap between packets: with none before it (or after it), nothing in the
+  // file tells it from a capture that starts later (or ends earlier).
+  const hasPackets = (s: number): boolean => (bgCounts[s] ?? 0) > 0 || sources.some((src) => (src.counts[s] ?? 0) > 0);
+  for (const pl of planned) {
+    if (pl.spec.kind !== 'silence') continue;
+    let before = false;
+    for (let s = 0; s < pl.from && !before; s++) before = hasPackets(s);
+    let after = false;
+    for (let s = pl.to; s < S && !after; s++) after = hasPackets(s);
+    if (!before) throw bad(`${tag(pl.spec)}: no packet comes before it, so the capture cannot show it (it reads as one that starts ${pl.to} s in); start it later or add traffic`);
+    if (!after) throw bad(`${tag(pl.spec)}: no packet comes after it, so the capture cannot show it (it reads as one that ends at ${pl.from} s); end it earlier or add traffic`);
+  }
+  // A new host is never seen before its first packet: no other anomaly may show its address
+  // earlier (one that starts talking and then scans is fine).
+  for (const pl of planned) {
+    if (pl.spec.kind !== 'new-host') continue;
+    for (const q of planned) {
+      if (q === pl || q.source === null || q.from >= pl.from || !q.hosts.some((r) => idOf(r) === pl.subject)) continue;
+      throw bad(
+        `${tag(pl.spec)}: ${pl.subjectText} would not be new: ${tag(q.spec)} has packets from or to it at ${q.from} s, before its first at ${pl.from} s; start the new host earlier or the other anomaly later`,
+      );
+    }
   }
   // Refuse before writing anything: what would be written is known.
   const total = sum(bgCounts) + anomalyTotal;
@@ -628,7 +663,7 @@ function hostKey(h: ExternalHost): string {
   return h.family === 6 ? h.v6.join(',') : String(h.v4);
 }
 
-function sum(xs: Float64Array): number {
+function sum(xs: Float64Array | Uint8Array): number {
   let t = 0;
   for (const x of xs) t += x;
   return t;
