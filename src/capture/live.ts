@@ -19,6 +19,7 @@ import {
   type IfaceCounters,
   type NetFs,
 } from './iface-counters.js';
+import { realCapturePoll, type CapturePoll } from './poll-watch.js';
 import { dropPrivileges, type DroppedTo } from './privileges.js';
 
 /** cap sets libpcap's snapshot length to 65535 and cannot change it (native-notes/cap-api.md). */
@@ -29,6 +30,8 @@ export const DEFAULT_BUFFER_SIZE = 64 * 1024 * 1024;
 export const DEFAULT_MONITOR_MS = 500;
 /** Ring of the throwaway handle that checks a BPF filter before the real open. */
 const FILTER_CHECK_BUFFER = 256 * 1024;
+/** Samples that look for the epoll watching the capture socket before giving up on it. */
+const POLL_SEARCHES = 10;
 /** The longest delay Node's timers take. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -60,6 +63,8 @@ export interface LiveOs {
   nowMs(): number;
   /** Offloads on for an interface (ethtool -k), null when unknown. */
   offloads(iface: string): string[] | null;
+  /** Whether the event loop still polls the capture socket; absent: not checked. */
+  capturePoll?: CapturePoll;
 }
 
 export const realLiveOs: LiveOs = {
@@ -68,6 +73,7 @@ export const realLiveOs: LiveOs = {
   dropPrivileges,
   nowMs: Date.now,
   offloads: readOffloads,
+  capturePoll: realCapturePoll,
 };
 
 /** What open() found and did; the CLI prints parts of it. */
@@ -141,6 +147,12 @@ export class LiveSource implements PacketSource {
   private prevRaw = 0;
   private estimate: number | null = null;
 
+  // the capture socket's fd (the packet socket open() made), and the epoll fds seen
+  // watching it: once seen, losing them means libuv stopped polling it (see poll-watch.ts)
+  private pollFd: number | null = null;
+  private pollEpolls: number[] = [];
+  private pollSearches = 0;
+
   constructor(opts: LiveOptions = {}, os: LiveOs = realLiveOs) {
     this.opts = opts;
     this.os = os;
@@ -205,12 +217,17 @@ export class LiveSource implements PacketSource {
     const buffer = Buffer.alloc(snaplen);
     retainedHandles.push(buffer);
     const handle = this.makeHandle(cap);
+    const socketsBefore = this.os.capturePoll?.packetSocketFds() ?? null;
     let linkName: string;
     try {
       linkName = handle.open(dev.name, filter, bufferSize, buffer);
     } catch (e) {
       throw openError(e, dev.name, filter);
     }
+    const socketsAfter = socketsBefore === null ? null : (this.os.capturePoll?.packetSocketFds() ?? null);
+    const fresh = socketsAfter?.filter((fd) => !(socketsBefore ?? []).includes(fd)) ?? [];
+    // one new packet socket: libpcap's (a netfilter device has none, and is not checked)
+    this.pollFd = fresh.length === 1 ? (fresh[0] ?? null) : null;
     this.handle = handle;
     this.device = dev;
     const linktype = linktypeFromCapName(linkName);
@@ -361,7 +378,7 @@ export class LiveSource implements PacketSource {
     const name = this.device.name;
     const now = readIfaceCounters(name, this.os.fs);
     if (now === null) {
-      this.finish('error', deviceDown(name, 'disappeared'));
+      this.finish('error', deviceDown(name, 'disappeared', 'create it again or pick another interface (netpulse devices), and start netpulse again'));
       return;
     }
     // Deleted and created again under the same name between two samples: libpcap's socket
@@ -385,7 +402,30 @@ export class LiveSource implements PacketSource {
         return;
       }
     }
+    if (this.pollStopped()) {
+      // down and up again between two samples (or down where /sys is not ours): the socket
+      // got ENETDOWN, libuv stopped polling it, and nothing would be captured from now on
+      this.finish('error', deviceDown(name, 'went down (if only for a moment)', 'libpcap\'s socket stops delivering then, so nothing more would be captured; start netpulse again'));
+      return;
+    }
     this.sample(now, false);
+  }
+
+  /** True once the epoll that watched the capture socket no longer does. */
+  private pollStopped(): boolean {
+    const poll = this.os.capturePoll;
+    if (poll === undefined || this.pollFd === null) return false;
+    const watching = poll.epollsWatching(this.pollFd, this.pollEpolls);
+    if (watching === null) return false;
+    if (watching.length > 0) {
+      // the loop adds the socket to its epoll on its next turn after open(): known from then
+      this.pollEpolls = watching;
+      return false;
+    }
+    if (this.pollEpolls.length > 0) return true;
+    // never seen watched (found by listing every fd, so not for long): not checked
+    if (++this.pollSearches >= POLL_SEARCHES) this.pollFd = null;
+    return false;
   }
 
   /**
@@ -539,12 +579,8 @@ function groupTaken(e: unknown): boolean {
   return GROUP_TAKEN.test(e instanceof Error ? e.message : String(e));
 }
 
-function deviceDown(device: string, what: string): CaptureError {
-  return new CaptureError(
-    'ERR_DEVICE_DOWN',
-    `the interface ${what} during the capture; bring it back (ip link set ${device} up) and start netpulse again`,
-    { subject: device },
-  );
+function deviceDown(device: string, what: string, fix = `bring it back (ip link set ${device} up) and start netpulse again`): CaptureError {
+  return new CaptureError('ERR_DEVICE_DOWN', `the interface ${what} during the capture; ${fix}`, { subject: device });
 }
 
 /**

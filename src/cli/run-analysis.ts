@@ -12,7 +12,7 @@ import type { Sink } from '../sinks/sink.js';
 import { TickerSink } from '../sinks/ticker.js';
 import type { CommonAnalysis } from './options.js';
 import { startProgress } from './progress.js';
-import { onStopSignals } from './signals.js';
+import { onStopSignals, signalExitStatus } from './signals.js';
 
 export interface RunCommandOptions {
   readonly source: PacketSource;
@@ -31,7 +31,7 @@ export interface RunCommandOptions {
   readonly stderr?: NodeJS.WriteStream;
 }
 
-/** After Ctrl-C or SIGTERM, the longest wait for outputs to take what is left. */
+/** After Ctrl-C, SIGTERM or SIGHUP, the longest wait for outputs to take what is left. */
 const AFTER_SIGNAL_MS = 5000;
 
 function within(p: Promise<unknown>, ms: number): Promise<unknown> {
@@ -103,7 +103,7 @@ export async function runCommand(o: RunCommandOptions): Promise<number> {
       endLinger?.();
     } else {
       stderr.write(`netpulse: ${s} while closing the outputs: exiting now; alerts not yet delivered are lost\n`);
-      process.exit(s === 'SIGINT' ? 130 : 143);
+      process.exit(signalExitStatus(s));
     }
   });
   try {
