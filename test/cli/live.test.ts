@@ -97,8 +97,19 @@ async function live(
   void done.then(() => {
     finished = true;
   });
-  await waitFor(() => finished || /capturing on/.test(err.text()), 15_000, 'netpulse live to open');
-  if (!finished) {
+  try {
+    await waitFor(() => finished || /capturing on/.test(err.text()), 15_000, 'netpulse live to open');
+    await steer();
+  } catch (e) {
+    // a wait that timed out must not leave the capture running (it keeps its namespace alive)
+    if (!finished) child.kill('SIGKILL');
+    throw e;
+  }
+  const { code, signal: sig } = await done;
+  return { pid: child.pid ?? -1, messages: messages(out.text()), stdout: out.text(), stderr: err.text(), code, signal: sig };
+
+  async function steer(): Promise<void> {
+    if (finished) return;
     await during(child.pid ?? -1);
     if (!finished && signal !== null && args.includes('--json')) {
       // A stop does not drain the kernel ring: signal only once the capture has taken every
@@ -115,8 +126,6 @@ async function live(
     }
     if (!finished && signal !== null) child.kill(signal);
   }
-  const { code, signal: sig } = await done;
-  return { pid: child.pid ?? -1, messages: messages(out.text()), stdout: out.text(), stderr: err.text(), code, signal: sig };
 }
 
 function replayJson(file: string, extra: readonly string[] = []): ReportMsg {
