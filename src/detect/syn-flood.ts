@@ -52,6 +52,9 @@ interface SecondResult {
   /** Followed SYNs of the first EARLY_US of the second, and those completed within the second. */
   early: number;
   earlyDone: number;
+  /** Whether the destination's second before this one looked flooded when it closed (its
+   *  own SYNs may have filled the half-open table: see floods()). */
+  prevFlood: boolean;
 }
 
 /** Half-open connections of one generation. */
@@ -168,7 +171,8 @@ export class SynFloodDetector implements Detector {
       if (a.ports[h] === 0 && b.ports[h] === 0) return;
       const src = p.ipVersion === 4 ? p.src4 >>> 0 : key6(p.src6);
       const dst = p.ipVersion === 4 ? p.dst4 >>> 0 : key6(p.dst6);
-      const pp = ((p.srcPort << 16) | p.dstPort) >>> 0;
+      // signed: the table keeps its third key in an Int32Array (client ports >= 32768 set the sign bit)
+      const pp = (p.srcPort << 16) | p.dstPort;
       let g = a;
       let slot = a.ports[h] === 0 ? -1 : a.table.find(src, dst, pp);
       if (slot < 0 && b.ports[h] !== 0) {
@@ -242,7 +246,7 @@ export class SynFloodDetector implements Detector {
     }
     const src = v6 ? key6(p.src6) : p.src4 >>> 0;
     const g = this.halfOpen;
-    const slot = g.table.upsert(src, dst, ((p.srcPort << 16) | p.dstPort) >>> 0);
+    const slot = g.table.upsert(src, dst, (p.srcPort << 16) | p.dstPort);
     if (slot < 0) {
       this.sampled[d] = 1;
       return;
@@ -284,6 +288,7 @@ export class SynFloodDetector implements Detector {
     if (t.size > 0) {
       for (let d = 0; d < t.capacity; d++) {
         if (!t.live(d) || (this.syn[d] ?? 0) < notable) continue;
+        const prev = this.lastResults.get(t.ka[d] ?? 0);
         const r: SecondResult = {
           ts: this.cur,
           key: t.ka[d] ?? 0,
@@ -294,6 +299,7 @@ export class SynFloodDetector implements Detector {
           sampled: this.sampled[d] === 1,
           early: this.early[d] ?? 0,
           earlyDone: this.earlyDone[d] ?? 0,
+          prevFlood: prev !== undefined && prev.ts === this.cur - 1 && this.floods(prev),
         };
         this.results.push(r);
         last.set(r.key, r);
@@ -310,15 +316,21 @@ export class SynFloodDetector implements Detector {
     const { minRate, ratio } = this.cfg;
     if (r.syn < minRate) return false;
     if (!r.sampled) return r.syn >= ratio * r.done;
-    // Not every SYN could be followed: judge the ratio on those that were; too few to
-    // tell (a table filled by another flood) is not a flood of this host.
-    return r.followed >= this.track && r.followed >= ratio * r.done;
+    // Not every SYN could be followed: judge the ratio on those that were. Too few to tell
+    // is not a flood of this host when another flood filled the table, but is when its own
+    // flood of the second before did (a flood's first seconds are followed in full until it
+    // is judged, which fills the table for the next second).
+    if (r.followed >= this.track) return r.followed >= ratio * r.done;
+    return r.prevFlood;
   }
 
   /** Whether the second's first EARLY_US alone show a flood (their SYNs had 250 ms to be
    *  answered within the second): then no ACK still to come can change the verdict much. */
   private floodsEarly(r: SecondResult): boolean {
-    return r.syn >= this.cfg.minRate && r.early >= this.track && r.early >= this.cfg.ratio * r.earlyDone;
+    if (r.syn < this.cfg.minRate) return false;
+    if (r.early >= this.track) return r.early >= this.cfg.ratio * r.earlyDone;
+    // none followed (its own flood filled the table): no ACK to come can change the verdict
+    return r.sampled && r.followed < this.track && r.prevFlood;
   }
 
   observe(s: SecondSummary): readonly Alert[] {
