@@ -118,12 +118,18 @@ class AddrPool {
   }
 }
 
-/** Sources that crossed a limit: (src, kind, target) -> index, with the packet second. */
+/** Sources that crossed a limit: (src, target, kind) -> index, with the packet seconds in
+ *  which they did (each such second makes the second after it anomalous). */
 class Flags {
   readonly table = new KeyTable(MAX_FLAGS * 4);
   readonly index: Int32Array;
   readonly slot = new Int32Array(MAX_FLAGS);
+  /** First packet second with a crossing not judged yet. */
   readonly sec = new Float64Array(MAX_FLAGS);
+  /** Bit k: a crossing in second sec + k (k < 31); later ones are kept as `last`. */
+  readonly mask = new Uint32Array(MAX_FLAGS);
+  /** Latest second with a crossing. */
+  readonly last = new Float64Array(MAX_FLAGS);
   readonly src = new AddrPool(MAX_FLAGS);
   readonly dst = new AddrPool(MAX_FLAGS);
   /** 0: Port_Scan (ports of one host); 1: Address_Scan (hosts on one port). */
@@ -135,10 +141,25 @@ class Flags {
     this.index = new Int32Array(this.table.capacity);
   }
 
-  /** First crossing wins: a source already waiting keeps its (earlier) second. */
+  /** A crossing in second `sec`. The target (a host key, a double) is the table's second
+   *  key: its third is an int32, too small for host keys. */
   add(src: number, kind: number, target: number, port: number, sec: number, version: number, s6: Uint32Array | null, d6: Uint32Array | null): void {
-    const slot = this.table.upsert(src, kind, target);
-    if (slot < 0 || !this.table.inserted) return;
+    const slot = this.table.upsert(src, target, kind);
+    if (slot < 0) return;
+    if (!this.table.inserted) {
+      // Waiting already: remember this second too (the hook runs a few seconds ahead of the
+      // judged ones, so several seconds of one scan can wait at once).
+      const i = this.index[slot] ?? 0;
+      const k = sec - (this.sec[i] ?? 0);
+      if (k < 0) {
+        this.mask[i] = (k <= -31 ? 1 : ((this.mask[i] ?? 0) << -k) | 1) >>> 0;
+        this.sec[i] = sec;
+      } else if (k < 31) {
+        this.mask[i] = ((this.mask[i] ?? 0) | (1 << k)) >>> 0;
+      }
+      if (sec > (this.last[i] ?? 0)) this.last[i] = sec;
+      return;
+    }
     if (this.n >= MAX_FLAGS) {
       this.table.delete(slot);
       return;
@@ -147,10 +168,33 @@ class Flags {
     this.index[slot] = i;
     this.slot[i] = slot;
     this.sec[i] = sec;
+    this.mask[i] = 1;
+    this.last[i] = sec;
     this.src.set(i, src, version, s6);
     this.kind[i] = kind;
     this.port[i] = port;
     if (kind === 0) this.dst.set(i, target, version, d6);
+  }
+
+  /** Entry i was judged for its seconds up to `upTo`: whether crossings of later seconds
+   *  still wait (then `sec` is the first of them). */
+  consume(i: number, upTo: number): boolean {
+    const s = this.sec[i] ?? 0;
+    const d = upTo - s + 1;
+    const rest = d >= 31 ? 0 : (this.mask[i] ?? 0) >>> d;
+    if (rest !== 0) {
+      const tz = 31 - Math.clz32(rest & -rest);
+      this.sec[i] = s + d + tz;
+      this.mask[i] = rest >>> tz;
+      return true;
+    }
+    const last = this.last[i] ?? 0;
+    if (last > upTo) {
+      this.sec[i] = last;
+      this.mask[i] = 1;
+      return true;
+    }
+    return false;
   }
 
   /** Drop entry i by moving the last entry into its place. */
@@ -162,6 +206,8 @@ class Flags {
     this.index[slot] = i;
     this.slot[i] = slot;
     this.sec[i] = this.sec[last] ?? 0;
+    this.mask[i] = this.mask[last] ?? 0;
+    this.last[i] = this.last[last] ?? 0;
     this.src.copy(last, i);
     this.dst.copy(last, i);
     this.kind[i] = this.kind[last] ?? 0;
@@ -319,9 +365,10 @@ export class PortScanDetector implements Detector {
       g = this.prev;
       slot = g.attempts.find(src, dst, port);
     }
-    // Not tracked (a known service): the probe counts now.
+    // Not tracked: a known service (attempts at it are not), whose answer this resets: the
+    // probe counts now. A bare RST to a port never seen answering resets no answer.
     if (slot < 0) {
-      this.record(src, dst, port, p.ipVersion, s6, d6);
+      if (this.known(dst, port)) this.record(src, dst, port, p.ipVersion, s6, d6);
       return;
     }
     if (g.answered[slot] !== 1) return;
@@ -408,7 +455,7 @@ export class PortScanDetector implements Detector {
   }
 
   /** Mark the sources flagged at or before second `upTo` and still over their limit as
-   *  anomalous in second ts; they leave the flag list either way. */
+   *  anomalous in second ts; they leave the flag list unless later seconds of theirs wait. */
   private judge(ts: number, upTo: number): void {
     const f = this.flags;
     const span = this.cfg.window * 2;
@@ -438,7 +485,8 @@ export class PortScanDetector implements Detector {
           message: `${src} made unanswered or reset ${what} ${count} hosts within about ${span} s`,
         });
       }
-      f.remove(i);
+      if (f.consume(i, upTo)) i++;
+      else f.remove(i);
     }
   }
 
@@ -455,13 +503,14 @@ export class PortScanDetector implements Detector {
    * A run of empty seconds reported once (no summaries for them): the sources flagged before
    * it are judged in its first second, as that second's close would have judged them, and
    * the conditions then go the way the gap's quiet seconds take them (nothing new is
-   * attempted in a gap: each resolves `resolveAfter` seconds after its last mark). Called before the hook sees
-   * the packets after the gap, whose time rotates the generations.
+   * attempted in a gap: each resolves `resolveAfter` seconds after its last mark). The gap is
+   * reported once its end is out of the reorder allowance, so the hook has already seen the
+   * packets of the first seconds after it: their crossings wait for those seconds' close.
    */
   gap(g: Gap): readonly Alert[] {
     const out: Alert[] = [];
     if (g.to < g.from) return out;
-    this.judge(g.from, Infinity);
+    this.judge(g.from, g.to);
     // the gap's first second may raise; resolveAfter quiet seconds end anything raised
     const last = Math.min(g.to, g.from + this.cfg.resolveAfter);
     for (let t = g.from; t <= last; t++) this.tracker.step(t, out);
