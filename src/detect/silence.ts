@@ -58,14 +58,18 @@ export class SilenceDetector implements Detector {
     // First second at which the run reached n (inside a gap, it is before ts).
     const at = before < n ? this.runStart + n - 1 : ts;
     const last = ts + seconds - 1;
-    const mark = (t: number): void =>
+    // The silence so far at second t (inside a gap, not the gap's whole length: a raise in
+    // it says what zero rows would have said at that second).
+    const mark = (t: number): void => {
+      const quiet = t - this.runStart + 1;
       this.tracker.anomalous(t, 'Capture_Silence', null, 'seconds', {
-        value: this.zeroRun,
+        value: quiet,
         threshold: n,
         baseline: null,
-        message: `no packets for ${this.zeroRun} s (limit ${n} s): the capture may have stopped`,
+        message: `no packets for ${quiet} s (limit ${n} s): the capture may have stopped`,
         since: this.runStart,
       });
+    };
     // Inside a gap every second from `at` on is anomalous: step the first raiseAfter of them
     // one by one (as zero rows would be), so the raise comes `raiseAfter` seconds after the
     // limit was reached; the caller steps `last`. Later seconds change nothing but the count.
