@@ -20,6 +20,9 @@ export class KeyTable {
   private readonly mask: number;
   readonly ka: Float64Array;
   readonly kb: Float64Array;
+  /** The third key is stored as an int32: pass a signed 32-bit value (`x | 0`, never
+   *  `x >>> 0` nor a host key), or it never compares equal to what was stored. Two bugs
+   *  came from this (unsigned port pairs, host keys); host keys go in `a` or `b`. */
   readonly kc: Int32Array;
   /** 2*gen: live in this generation; 2*gen+1: deleted; anything else: empty. */
   private readonly marks: Uint32Array;
