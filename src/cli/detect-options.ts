@@ -305,6 +305,14 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
           `could not write the known-hosts file (${kh}): hosts learned in this run will be new again next time; check the directory and its permissions (with --user, the new user must be able to write it)`,
         );
       }
+      const full = threaded !== null ? threaded.knownHostsFull() : (inThread?.stats().knownHostsFull ?? 0);
+      if (full > 0) {
+        const nh = detect.newHost;
+        const kept = nh.knownHosts !== null ? `neither remembered nor written to ${nh.knownHosts}` : 'not remembered';
+        p.unshift(
+          `new-host: the known hosts reached new-host.max (${nh.max}): new hosts seen after that were ${kept} (${full} times), so they are raised as new again; raise "new-host.max" in the config file or prune the known-hosts file`,
+        );
+      }
       const t = threaded?.problem() ?? null;
       return t === null ? p : [`${t}: alerts after that point are missing (run again without --detect-thread)`, ...p];
     },

@@ -28,6 +28,8 @@ export interface DetectStats {
   /** new-host: hosts known, learned in the learning period, file write failure. */
   knownHosts: number | null;
   knownHostsError: string | null;
+  /** new-host: new hosts not remembered because the list held new-host.max hosts. */
+  knownHostsFull: number;
   /** zscore: host series held and evicted. */
   zscoreSeries: number | null;
   zscoreEvicted: number | null;
@@ -164,6 +166,7 @@ export function createDetectStage(config: DetectConfig): DetectStage {
         untracked,
         knownHosts: parts.newHost?.knownCount ?? null,
         knownHostsError: parts.newHost?.writeError ?? null,
+        knownHostsFull: parts.newHost?.overflow ?? 0,
         zscoreSeries: parts.zscore?.series ?? null,
         zscoreEvicted: parts.zscore?.evicted ?? null,
       };

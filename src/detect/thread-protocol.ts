@@ -49,5 +49,7 @@ export type Reply =
       risks: number[] | null;
       /** new-host: why the known-hosts file could not be written, if it could not. */
       knownHostsError: string | null;
+      /** new-host: new hosts not remembered because the list was full. */
+      knownHostsFull: number;
     }
   | { t: 'error'; message: string };

@@ -44,6 +44,8 @@ export interface AsyncDetectStage {
   problem(): string | null;
   /** new-host: why the known-hosts file could not be written (as of the last answer), or null. */
   knownHostsError(): string | null;
+  /** new-host: new hosts not remembered because the list was full (as of the last answer). */
+  knownHostsFull(): number;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ class ThreadedDetectStage implements AsyncDetectStage {
   private readonly book = new AlertBook();
   private readonly risk = new Map<string, RiskEntry>();
   private khError: string | null = null;
+  private khFull = 0;
 
   constructor(script: URL, opts: Readonly<Record<string, unknown>>, like: DetectStage) {
     this.detectors = like.detectors;
@@ -193,6 +196,7 @@ class ThreadedDetectStage implements AsyncDetectStage {
     this.counts = m.counts;
     this.untracked = m.untracked;
     this.khError = m.knownHostsError;
+    this.khFull = m.knownHostsFull;
     this.book.note(m.alerts);
     for (const e of m.report) {
       // an entry the detector dropped (a forgotten host beyond its bound): forget it here too
@@ -285,6 +289,10 @@ class ThreadedDetectStage implements AsyncDetectStage {
 
   knownHostsError(): string | null {
     return this.khError;
+  }
+
+  knownHostsFull(): number {
+    return this.khFull;
   }
 
   async close(): Promise<void> {

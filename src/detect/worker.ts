@@ -124,6 +124,7 @@ try {
       report: stage.reportChanges(),
       risks: null,
       knownHostsError: st.knownHostsError,
+      knownHostsFull: st.knownHostsFull,
       ...extra,
     } satisfies Reply);
   };
