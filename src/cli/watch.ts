@@ -21,6 +21,21 @@ interface WatchOptions {
 /** No message or ping for this long means the server or the path to it is gone. */
 const SILENCE_MS = 75_000;
 const REDRAW_MS = 200;
+/** A netpulse server sends its hello as soon as it accepts the connection (README: "`hello`
+ *  comes first on every connection"); nothing for this long after the handshake is not a feed. */
+const HELLO_MS = 10_000;
+/** Largest message accepted: a hello holds at most the 64 MiB history and 1,000 alerts. */
+const MAX_MESSAGE = 256 * 1024 * 1024;
+/** Bytes of a refusing server's body quoted in the error line. */
+const REFUSAL_QUOTE = 160;
+
+/** Is this the first message of a netpulse feed (a hello from a netpulse server)? */
+function isNetpulseHello(m: unknown): boolean {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return false;
+  const r = m as Record<string, unknown>;
+  const server = r.server;
+  return r.type === 'hello' && typeof server === 'object' && server !== null && (server as Record<string, unknown>).name === 'netpulse';
+}
 
 /** Accept ws(s)://host:port[/feed] and, for convenience, the dashboard's http(s) URL. */
 export function feedUrlFrom(input: string, topics: string | undefined, hosts: string | undefined): URL {
@@ -73,7 +88,7 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
   if (opts.token !== undefined && opts.token !== '') headers.Authorization = `Bearer ${opts.token}`;
   // loaded here, not at start-up: every other command starts faster without ws
   const { default: WebSocket } = await import('ws');
-  const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000, maxPayload: 256 * 1024 * 1024 });
+  const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000, maxPayload: MAX_MESSAGE });
 
   const out = process.stdout;
   const tty = out.isTTY === true && opts.json !== true;
@@ -81,6 +96,8 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
   let dirty = false;
   let lastActivity = Date.now();
   let sawEnd = false;
+  let sawHello = false;
+  const tokenGiven = headers.Authorization !== undefined || url.searchParams.has('token');
 
   // A pty without a size says 0 columns and rows: then assume a classic 80x24.
   const cols = (): number => (out.columns !== undefined && out.columns > 0 ? out.columns : 80);
@@ -171,15 +188,40 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
 
     ws.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
-      res.resume();
       if (status === 401) {
+        res.resume();
         finish(
-          new AnalyzerError('ERR_TOKEN_REQUIRED', `${shown}: the server wants its token; give --token TOKEN (or set NETPULSE_TOKEN)`),
+          new AnalyzerError(
+            'ERR_TOKEN_REQUIRED',
+            tokenGiven
+              ? `${shown}: the server refused the token it was given; give the server's own --token (or NETPULSE_TOKEN)`
+              : `${shown}: the server wants its token; give --token TOKEN (or set NETPULSE_TOKEN)`,
+          ),
           EXIT.usage,
         );
-      } else {
-        finish(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the server refused the feed (HTTP ${status}); check the URL and options`), EXIT.server);
+        return;
       }
+      // A netpulse server says why in the body's first line (a bad topic, too many clients);
+      // anything else that answers plain HTTP is not a feed.
+      let body = '';
+      const done = (): void => {
+        const said = (body.split('\n')[0] ?? '').trim().slice(0, REFUSAL_QUOTE);
+        const why =
+          status >= 200 && status < 300
+            ? `answered plain HTTP ${status}, not a WebSocket: this is not a netpulse feed; check the host and port`
+            : status === 404 && url.pathname !== '/feed'
+              ? `has nothing at ${url.pathname} (HTTP 404); the feed is at /feed`
+              : `refused the feed (HTTP ${status}${said !== '' ? `: ${said}` : ''}); check the URL and options`;
+        finish(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the server ${why}`), EXIT.server);
+      };
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        if (body.length < REFUSAL_QUOTE) body += d;
+        if (body.length >= REFUSAL_QUOTE) done();
+      });
+      res.on('end', done);
+      res.on('error', done);
+      timers.push(setTimeout(done, 2000));
     });
     ws.on('error', (e: NodeJS.ErrnoException) => {
       const why =
@@ -187,11 +229,25 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
           ? 'connection refused; is netpulse running with --serve on that port?'
           : e.code === 'ENOTFOUND'
             ? 'unknown host'
-            : e.message;
+            : e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+              ? `the server sent a message over ${MAX_MESSAGE / 1024 / 1024} MiB; a netpulse feed's are far smaller`
+              : e.code?.startsWith('WS_ERR_') === true
+                ? `the server broke the WebSocket protocol (${e.message})`
+                : e.message;
       finish(new AnalyzerError('ERR_FEED_CONNECT', `cannot read the feed at ${shown}: ${why}`, { cause: e }), EXIT.server);
     });
     ws.on('open', () => {
       if (tty) enterAltScreen();
+      timers.push(
+        setTimeout(() => {
+          if (!sawHello) {
+            finish(
+              new AnalyzerError('ERR_FEED_CONNECT', `${shown}: no hello within ${HELLO_MS / 1000} s of connecting: not a netpulse feed, or the server is stuck; check the URL`),
+              EXIT.server,
+            );
+          }
+        }, HELLO_MS),
+      );
       timers.push(
         setInterval(() => {
           if (Date.now() - lastActivity > SILENCE_MS) {
@@ -214,8 +270,21 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
       try {
         m = JSON.parse(text);
       } catch {
-        return;
+        m = undefined;
       }
+      if (!sawHello) {
+        // whatever answered the handshake must say it is netpulse before anything is shown
+        if (!isNetpulseHello(m)) {
+          ws.close(1000, 'watcher done');
+          finish(
+            new AnalyzerError('ERR_FEED_CONNECT', `${shown}: not a netpulse feed (its first message is not a netpulse hello); check the host, port and path`),
+            EXIT.server,
+          );
+          return;
+        }
+        sawHello = true;
+      }
+      if (m === undefined) return;
       const type = typeof m === 'object' && m !== null && 'type' in m ? m.type : undefined;
       if (opts.json === true) {
         if (!(hideEnd && type === 'end')) out.write(`${text}\n`);
@@ -237,9 +306,20 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
       }
     });
     ws.on('close', (code, reason) => {
-      if (code === 1000 || code === 1001) finish(null, EXIT.ok);
+      if (!sawHello) {
+        // a netpulse server's hello precedes any close frame it sends
+        finish(
+          new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the server closed the connection before its hello (code ${code}): not a netpulse feed? check the URL`),
+          EXIT.server,
+        );
+      } else if (code === 1000 || code === 1001) finish(null, EXIT.ok);
       else if (sawEnd) finish(null, EXIT.ok);
-      else {
+      else if (code === 1006) {
+        finish(
+          new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the connection was lost without a close frame (code 1006): the server stopped or the network failed`),
+          EXIT.server,
+        );
+      } else {
         const r = reason.toString();
         finish(
           new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the feed closed (code ${code}${r ? `: ${r}` : ''})`),

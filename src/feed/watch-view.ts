@@ -116,11 +116,27 @@ function pad(s: string, n: number, right = false): string {
   return right ? s.padStart(n) : s.padEnd(n);
 }
 
+/** Characters of the source kept in the header however narrow the terminal. */
+const SOURCE_MIN = 8;
+
+/** `s` in at most `n` characters: its start and (the larger part) its end around an ellipsis. */
+export function fitMiddle(s: string, n: number): string {
+  if (s.length <= n) return s;
+  if (n <= 1) return s.slice(0, n);
+  const start = Math.floor((n - 1) / 3);
+  return `${s.slice(0, start)}…${s.slice(s.length - (n - 1 - start))}`;
+}
+
 /** The screen: at most `rows` lines, each at most `cols` characters. */
 export function renderWatch(st: WatchState, cols: number, rows: number): string[] {
   const lines: string[] = [];
-  const mode = st.clock === 'wall' ? 'live' : st.ended !== null ? `replay ended (${st.ended})` : 'replay';
-  lines.push(`netpulse  ${st.source ?? 'connecting...'}  [${mode}]  seq ${st.seq}${st.last ? `  ${fmtTime(st.last.ts)}` : ''}`);
+  const kind = st.clock === 'wall' ? 'live' : 'replay';
+  const mode = st.ended !== null ? `${kind} ended (${st.ended})` : kind;
+  // the state (live, replay, ended) and seq must survive a narrow terminal or a long file
+  // name: the source gives way first, cut in the middle (a path's file name is at its end)
+  const head = 'netpulse  ';
+  const tail = `  [${mode}]  seq ${st.seq}${st.last ? `  ${fmtTime(st.last.ts)}` : ''}`;
+  lines.push(`${head}${fitMiddle(printable(st.source ?? 'connecting...'), Math.max(SOURCE_MIN, cols - head.length - tail.length))}${tail}`);
   const s = st.last;
   lines.push(
     s
