@@ -1,6 +1,7 @@
 // Classic libpcap files: both byte orders, microsecond and nanosecond magic, and the
-// "modified" (Kuznetsov) variant with 24-byte record headers. Records are parsed in place;
-// every length is checked before it is used.
+// "modified" (Kuznetsov) variant with 24-byte record headers; versions 2.x (before 2.3 the
+// record header's two lengths are in the other order) and DG/UX's 543.0. Records are parsed
+// in place; every length is checked before it is used.
 
 import { CaptureFormatError } from '../errors.js';
 import { STEP, type ByteQueue, type Step } from './byte-queue.js';
@@ -11,6 +12,11 @@ const MAGIC_US = 0xa1b2c3d4;
 const MAGIC_NS = 0xa1b23c4d;
 const MAGIC_MODIFIED = 0xa1b2cd34;
 const FILE_HEADER = 24;
+/** How a record header orders its two lengths (libpcap's sf-pcap.c: the fields were
+ *  interchanged at version 2.3, and some 2.3 writers kept the old order). */
+const LENGTHS_IN_ORDER = 0;
+const LENGTHS_SWAPPED = 1;
+const LENGTHS_MAYBE_SWAPPED = 2;
 
 /** True when the first four bytes are a pcap magic number in either byte order. */
 export function isPcapMagic(b0: number, b1: number, b2: number, b3: number): boolean {
@@ -27,6 +33,7 @@ export class PcapParser implements RecordParser {
   private nano = false;
   private recordHeader = 16;
   private linktype = 0;
+  private lengths = LENGTHS_IN_ORDER;
   private readonly subject: string;
   // readable oddities
   private caplenOverWirelen = 0;
@@ -48,7 +55,15 @@ export class PcapParser implements RecordParser {
     }
     const v = q.view;
     const le = this.le;
-    const incl = v.getUint32(p + 8, le);
+    let incl = v.getUint32(p + 8, le);
+    let orig = v.getUint32(p + 12, le);
+    // Before version 2.3 the original length came first; a 2.3 file may be either way, and
+    // as libpcap and tshark do, its lengths are taken as swapped when "captured" > "original".
+    if (this.lengths !== LENGTHS_IN_ORDER && (this.lengths === LENGTHS_SWAPPED || incl > orig)) {
+      const t = incl;
+      incl = orig;
+      orig = t;
+    }
     if (incl > MAX_RECORD_BYTES) {
       throw new CaptureFormatError(
         'ERR_PCAP_BAD_RECORD_LENGTH',
@@ -62,7 +77,6 @@ export class PcapParser implements RecordParser {
     }
     const sec = v.getUint32(p, le);
     let frac = v.getUint32(p + 4, le);
-    const orig = v.getUint32(p + 12, le);
     if (this.nano) {
       if (frac >= 1_000_000_000) this.badFraction++;
       frac = Math.floor(frac / 1000);
@@ -106,6 +120,16 @@ export class PcapParser implements RecordParser {
         offset: q.base + p,
       });
     }
+    const major = v.getUint16(p + 4, this.le);
+    const minor = v.getUint16(p + 6, this.le);
+    if (major < 2) {
+      throw new CaptureFormatError('ERR_UNSUPPORTED_FORMAT', `pcap file format version ${major}.${minor} is older than 2.0, which neither libpcap nor tshark reads: not a capture netpulse can read`, {
+        subject: this.subject,
+        offset: q.base + p + 4,
+      });
+    }
+    // 543.0 is DG/UX tcpdump's, with the lengths in the pre-2.3 order
+    this.lengths = (major === 2 && minor < 3) || major === 543 ? LENGTHS_SWAPPED : major === 2 && minor === 3 ? LENGTHS_MAYBE_SWAPPED : LENGTHS_IN_ORDER;
     this.nano = magic === MAGIC_NS;
     this.recordHeader = magic === MAGIC_MODIFIED ? 24 : 16;
     this.format = magic === MAGIC_NS ? 'pcap-ns' : magic === MAGIC_MODIFIED ? 'pcap-modified' : 'pcap';

@@ -163,9 +163,13 @@ export class PcapngParser implements RecordParser {
       case BLOCK_SPB: {
         this.checkIface(q, p, 0);
         const orig = v.getUint32(p + 8, le);
-        let caplen = Math.min(orig, bodyEnd - (p + 12));
+        // The spec: the packet data are min(original length, the interface's snaplen) bytes
+        // (snaplen 0: no limit); a block too short for them is corrupt (tshark, libpcap).
         const snap = this.ifSnaplen[0] ?? 0;
-        if (snap > 0 && caplen > snap) caplen = snap;
+        let caplen = snap > 0 && snap < orig ? snap : orig;
+        if (caplen > bodyEnd - (p + 12)) {
+          this.fail('ERR_PCAPNG_BAD_BLOCK', q, p, `simple packet block of ${len} bytes is too short for its ${caplen} bytes of packet data (original length ${orig}, snaplen ${snap}): the file is corrupt from here`);
+        }
         if (caplen > MAX_RECORD_BYTES) caplen = MAX_RECORD_BYTES;
         frame.tsMicros = this.lastTs;
         frame.caplen = caplen;
@@ -300,13 +304,18 @@ export class PcapngParser implements RecordParser {
     let mode: number = TS.decimalDiv;
     let param = 1;
     let offsetMicros = 0;
+    // Each may appear once; as tshark, the first one of the right length counts (libpcap
+    // refuses the file).
+    let sawResol = false;
+    let sawOffset = false;
     for (let o = p + 16; o + 4 <= bodyEnd; ) {
       const code = v.getUint16(o, le);
       const olen = v.getUint16(o + 2, le);
       if (code === OPT_END) break;
       const val = o + 4;
-      if (val + olen > bodyEnd) break; // options run past the block: ignore the rest
-      if (code === OPT_IF_TSRESOL && olen >= 1) {
+      if (val + olen > bodyEnd) this.optionOverrun(q, p, o, code, olen, bodyEnd);
+      if (code === OPT_IF_TSRESOL && olen === 1 && !sawResol) {
+        sawResol = true;
         const r = v.getUint8(val);
         const n = r & 0x7f;
         if (r & 0x80) {
@@ -330,7 +339,8 @@ export class PcapngParser implements RecordParser {
           mode = TS.decimalShift;
           param = n - 6;
         }
-      } else if (code === OPT_IF_TSOFFSET && olen >= 8) {
+      } else if (code === OPT_IF_TSOFFSET && olen === 8 && !sawOffset) {
+        sawOffset = true;
         // signed 64-bit seconds
         const hi = v.getInt32(le ? val + 4 : val, le);
         const lo = v.getUint32(le ? val : val + 4, le);
@@ -355,7 +365,7 @@ export class PcapngParser implements RecordParser {
       const olen = v.getUint16(o + 2, le);
       if (code === OPT_END) break;
       const val = o + 4;
-      if (val + olen > bodyEnd) break;
+      if (val + olen > bodyEnd) this.optionOverrun(q, p, o, code, olen, bodyEnd);
       if (code === OPT_ISB_IFDROP && olen >= 8) {
         const hi = v.getUint32(le ? val + 4 : val, le);
         const lo = v.getUint32(le ? val : val + 4, le);
@@ -364,6 +374,13 @@ export class PcapngParser implements RecordParser {
       }
       o = val + ((olen + 3) & ~3);
     }
+  }
+
+  /** An option whose value runs past its block: the block is corrupt (tshark stops there too;
+   *  libpcap as well for an interface description), and reading on would guess at times. */
+  private optionOverrun(q: ByteQueue, p: number, o: number, code: number, olen: number, bodyEnd: number): never {
+    const name = BLOCK_NAMES[q.view.getUint32(p, this.le)] ?? 'block';
+    this.fail('ERR_PCAPNG_BAD_BLOCK', q, p, `${name} has option ${code} of ${olen} bytes at byte ${o - p} of the block, past its end (${bodyEnd - o - 4} bytes left): the file is corrupt from here`);
   }
 
   private fail(code: 'ERR_PCAPNG_BAD_BLOCK' | 'ERR_PCAPNG_BAD_BYTE_ORDER' | 'ERR_PCAPNG_UNDEFINED_INTERFACE', q: ByteQueue, p: number, msg: string): never {

@@ -45,6 +45,15 @@ export class SnoopParser implements RecordParser {
         q.need = HEADER;
         return STEP.needMore;
       }
+      // RFC 1761 files are version 2; 3 to 5 are Surveyor's and Shomiti's, laid out the same
+      // (tshark reads 2 to 5 and refuses the rest).
+      const version = v.getUint32(p + 8, false);
+      if (version < 2 || version > 5) {
+        throw new CaptureFormatError('ERR_UNSUPPORTED_FORMAT', `snoop file version ${version} is not one of 2 to 5, the versions tshark reads: not a capture netpulse can read`, {
+          subject: this.subject,
+          offset: q.base + p + 8,
+        });
+      }
       this.linktype = DATALINK[v.getUint32(p + 12, false)] ?? UNSUPPORTED_LINKTYPE;
       this.headerDone = true;
       q.start = p + HEADER;
