@@ -5,7 +5,7 @@
 
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { closeSync, constants as fsConstants, createReadStream, openSync, writeSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { AnalyzerError, CaptureFormatError, isAnalyzerError } from '../errors.js';
@@ -239,7 +239,7 @@ function parserFor(q: ByteQueue, subject: string, lastTs: number | null): Record
 }
 
 interface ZstdZlib {
-  createZstdDecompress?: () => NodeJS.ReadWriteStream;
+  createZstdDecompress?: () => Transform;
 }
 
 export class FileSource implements PacketSource {
@@ -594,47 +594,29 @@ export class FileSource implements PacketSource {
   }
 
   private async decompressing(path: string, subject: string, kind: 'gzip' | 'zstd', input: ChunkInput, q: ByteQueue): Promise<ChunkInput> {
-    let decomp: NodeJS.ReadWriteStream;
-    if (kind === 'gzip') decomp = zlib.createGunzip();
-    else {
-      const make = (zlib as unknown as ZstdZlib).createZstdDecompress;
-      if (!make) {
+    let makeZstd: (() => Transform) | undefined;
+    if (kind === 'zstd') {
+      makeZstd = (zlib as unknown as ZstdZlib).createZstdDecompress;
+      if (!makeZstd) {
         throw new CaptureFormatError('ERR_UNSUPPORTED_FORMAT', `zstd-compressed capture and this Node (${process.version}) has no zstd: run \`zstd -d\` on it and replay the result, or use Node >= 22.15`, { subject, offset: 0 });
       }
-      decomp = make();
     }
     let raw = 0;
-    let compressed: Readable;
-    if (kind === 'gzip') {
-      let src: AsyncIterable<Uint8Array>;
-      let release: () => void;
-      if (input instanceof StreamInput) {
-        src = prependChunk(q.buf.slice(q.start, q.end), input.rest());
-        release = () => input.release();
-      } else {
-        await input.close();
-        const rs = createReadStream(path, { highWaterMark: 1 << 20 });
-        src = rs as AsyncIterable<Uint8Array>;
-        release = () => void rs.destroy();
-      }
-      return new GzipInput(countBytes(src, (n) => (raw += n)), subject, () => raw, release);
-    }
+    let src: AsyncIterable<Uint8Array>;
+    let release: () => void;
     if (input instanceof StreamInput) {
-      // Bytes already read from stdin go first, then the rest of stdin.
-      const prefix = q.buf.slice(q.start, q.end);
-      compressed = Readable.from(prependChunk(prefix, input.rest()));
+      // bytes already read from stdin (or a pipe) go first, then the rest of it
+      src = prependChunk(q.buf.slice(q.start, q.end), input.rest());
+      release = () => input.release();
     } else {
       await input.close();
-      compressed = createReadStream(path, { highWaterMark: 1 << 20 });
+      const rs = createReadStream(path, { highWaterMark: 1 << 20 });
+      src = rs as AsyncIterable<Uint8Array>;
+      release = () => void rs.destroy();
     }
-    compressed.on('data', (c: Uint8Array) => (raw += c.length));
-    const out = compressed.pipe(decomp as unknown as NodeJS.WritableStream) as unknown as Readable;
-    compressed.on('error', (e) => out.destroy(e));
-    const release = input instanceof StreamInput ? () => input.release() : () => undefined;
-    return new StreamInput(out as AsyncIterable<Uint8Array>, subject, () => raw, () => {
-      compressed.destroy();
-      release();
-    });
+    const counted = countBytes(src, (n) => (raw += n));
+    if (makeZstd === undefined) return new GzipInput(counted, subject, () => raw, release);
+    return new ZstdInput(counted, subject, () => raw, release, makeZstd);
   }
 }
 
@@ -663,41 +645,32 @@ function crc32(data: Uint8Array, value: number): number {
 const GZ_PIECE = 32 * 1024;
 
 /**
- * gzip (RFC 1952), any number of members, read member by member: the header and the
- * trailer here, the deflate data by zlib's raw inflater. zlib's own gunzip stream drops
- * what it inflated in the call that met a fault (a bad CRC, a corrupt or missing next
- * member: up to 16 KiB), and a stream's async iterator drops what was still buffered;
- * here every byte inflated before a fault is handed on first, as tshark and gzip do, and
- * the fault follows. (Corrupt deflate data inside a member still loses what zlib inflated in
- * the call that met it, at most one 16 KiB output chunk: Node's zlib binding drops it.)
- * Memory: one piece of compressed input is inflated at a time, and only once the parser
- * has taken the output of the one before.
+ * Compressed input read piece by piece, its framing walked here and the compressed data
+ * handed to a zlib stream: step() makes output (or a fault, or the end); fill() hands every
+ * byte made before a fault on first, then throws the fault.
  */
-class GzipInput implements ChunkInput {
-  private pend: Uint8Array = new Uint8Array(0);
-  private srcDone = false;
+abstract class PieceInput implements ChunkInput {
+  protected pend: Uint8Array = new Uint8Array(0);
+  protected srcDone = false;
   /** Compressed-stream offset of pend[0]. */
-  private at = 0;
-  private readonly out: Uint8Array[] = [];
-  private fault: string | null = null;
-  private finished = false;
-  private z: zlib.InflateRaw | null = null;
-  /** The current member's deflate data ended (input was left over, or 'end'). */
-  private memberEnded = false;
-  private zDone: Promise<void> = Promise.resolve();
-  private crc = 0;
-  private size = 0;
-  private members = 0;
+  protected at = 0;
+  protected readonly out: Uint8Array[] = [];
+  protected fault: string | null = null;
+  protected finished = false;
+  private readonly it: AsyncIterator<Uint8Array>;
 
   constructor(
     src: AsyncIterable<Uint8Array>,
-    private readonly subject: string,
+    protected readonly subject: string,
     private readonly raw: () => number,
     private readonly release: () => void,
   ) {
     this.it = src[Symbol.asyncIterator]();
   }
-  private readonly it: AsyncIterator<Uint8Array>;
+
+  protected abstract step(): Promise<void>;
+  /** Let go of the zlib stream, if any. */
+  protected abstract drop(): void;
 
   async fill(q: ByteQueue): Promise<boolean> {
     while (this.out.length === 0) {
@@ -713,7 +686,7 @@ class GzipInput implements ChunkInput {
   }
 
   /** Make pend hold at least n bytes, unless the input ends first. */
-  private async want(n: number): Promise<void> {
+  protected async want(n: number): Promise<void> {
     while (this.pend.length < n && !this.srcDone) {
       let r: IteratorResult<Uint8Array>;
       try {
@@ -732,12 +705,43 @@ class GzipInput implements ChunkInput {
     }
   }
 
-  private take(n: number): void {
+  protected take(n: number): void {
     this.pend = this.pend.subarray(n);
     this.at += n;
   }
 
-  private async step(): Promise<void> {
+  async close(): Promise<void> {
+    this.drop();
+    this.release();
+    await this.it.return?.().catch(() => undefined);
+  }
+
+  rawBytes(): number {
+    return this.raw();
+  }
+}
+
+/**
+ * gzip (RFC 1952), any number of members, read member by member: the header and the
+ * trailer here, the deflate data by zlib's raw inflater. zlib's own gunzip stream drops
+ * what it inflated in the call that met a fault (a bad CRC, a corrupt or missing next
+ * member: up to 16 KiB), and a stream's async iterator drops what was still buffered;
+ * here every byte inflated before a fault is handed on first, as tshark and gzip do, and
+ * the fault follows. (Corrupt deflate data inside a member still loses what zlib inflated in
+ * the call that met it, at most one 16 KiB output chunk: Node's zlib binding drops it.)
+ * Memory: one piece of compressed input is inflated at a time, and only once the parser
+ * has taken the output of the one before.
+ */
+class GzipInput extends PieceInput {
+  private z: zlib.InflateRaw | null = null;
+  /** The current member's deflate data ended (input was left over, or 'end'). */
+  private memberEnded = false;
+  private zDone: Promise<void> = Promise.resolve();
+  private crc = 0;
+  private size = 0;
+  private members = 0;
+
+  protected async step(): Promise<void> {
     if (this.z === null) return this.header();
     if (this.memberEnded) return this.trailer();
     await this.want(1);
@@ -861,20 +865,167 @@ class GzipInput implements ChunkInput {
       return;
     }
     this.take(8);
-    this.z?.destroy();
-    this.z = null;
+    this.drop();
     this.members++;
   }
 
-  async close(): Promise<void> {
+  protected drop(): void {
     this.z?.destroy();
     this.z = null;
-    this.release();
-    await this.it.return?.().catch(() => undefined);
+  }
+}
+
+/** Frame header sizes by flag (RFC 8878 3.1.1.1): Dictionary_ID, and Frame_Content_Size past the single-segment case. */
+const ZSTD_DICT_ID_BYTES = [0, 1, 2, 4] as const;
+const ZSTD_CONTENT_SIZE_BYTES = [0, 2, 4, 8] as const;
+
+/**
+ * zstd (RFC 8878), any number of frames, read frame by frame: the frame and block headers
+ * are walked here, each frame is decompressed by a zstd stream of its own, and skippable
+ * frames are skipped. Node 22's zstd stream decodes only the first of several frames handed
+ * over in one write (later frames are lost without a word) and ends a frame cut short
+ * without an error; Node 24 does neither. Walked here, every Node reads every frame and says
+ * where a file was cut. Data after the last frame is a fault, as in `zstd -d`. Memory: as in
+ * GzipInput, one piece of compressed input at a time, never past the end of its block (a
+ * block decompresses to at most 128 KiB).
+ */
+class ZstdInput extends PieceInput {
+  private z: Transform | null = null;
+  private zDone: Promise<void> = Promise.resolve();
+  /** Compressed bytes of the current block, or of the skippable frame, not yet taken. */
+  private left = 0;
+  private skipping = false;
+  private lastBlock = false;
+  /** Checksum bytes after the last block of the current frame (0 or 4). */
+  private checksum = 0;
+  private frames = 0;
+
+  constructor(
+    src: AsyncIterable<Uint8Array>,
+    subject: string,
+    raw: () => number,
+    release: () => void,
+    private readonly make: () => Transform,
+  ) {
+    super(src, subject, raw, release);
   }
 
-  rawBytes(): number {
-    return this.raw();
+  protected async step(): Promise<void> {
+    if (this.left > 0) return this.data();
+    if (this.skipping) return this.endSkippable();
+    if (this.z === null) return this.header();
+    if (this.lastBlock) return this.endFrame();
+    return this.block();
+  }
+
+  private async header(): Promise<void> {
+    await this.want(1);
+    if (this.pend.length === 0) {
+      this.finished = true;
+      return;
+    }
+    await this.want(8);
+    const p = this.pend;
+    const zstd = [0x28, 0xb5, 0x2f, 0xfd].every((b, i) => i >= p.length || p[i] === b);
+    const skippable = ((p[0] ?? 0) & 0xf0) === 0x50 && [0x2a, 0x4d, 0x18].every((b, i) => i + 1 >= p.length || p[i + 1] === b);
+    if (!zstd && !skippable) {
+      this.fault = `data after zstd frame ${this.frames} is not zstd (compressed byte ${this.at})`;
+      return;
+    }
+    if (skippable) {
+      if (p.length < 8) return this.cut();
+      this.left = ((p[4] ?? 0) | ((p[5] ?? 0) << 8) | ((p[6] ?? 0) << 16) | ((p[7] ?? 0) << 24)) >>> 0;
+      this.skipping = true;
+      this.take(8);
+      return;
+    }
+    if (p.length < 5) return this.cut();
+    const fhd = p[4] ?? 0;
+    const single = (fhd >> 5) & 1;
+    const n = 5 + (single ? 0 : 1) + (ZSTD_DICT_ID_BYTES[fhd & 3] ?? 0) + (fhd >> 6 === 0 ? single : (ZSTD_CONTENT_SIZE_BYTES[fhd >> 6] ?? 0));
+    await this.want(n);
+    if (this.pend.length < n) return this.cut();
+    this.checksum = fhd & 4 ? 4 : 0;
+    this.lastBlock = false;
+    const z = this.make();
+    this.z = z;
+    z.on('data', (c: Uint8Array) => this.out.push(c));
+    this.zDone = new Promise<void>((resolve) => {
+      z.on('error', (e: Error) => {
+        if (this.fault === null) this.fault = `${e.message}, in zstd frame ${this.frames + 1}`;
+        resolve();
+      });
+      z.on('end', () => resolve());
+      z.on('close', () => resolve());
+    });
+    await this.write(n);
+  }
+
+  private async block(): Promise<void> {
+    await this.want(3);
+    const p = this.pend;
+    if (p.length < 3) return this.cut();
+    const h = (p[0] ?? 0) | ((p[1] ?? 0) << 8) | ((p[2] ?? 0) << 16);
+    const type = (h >> 1) & 3;
+    if (type === 3) {
+      this.fault = `reserved block type in zstd frame ${this.frames + 1}, at compressed byte ${this.at}`;
+      return;
+    }
+    this.lastBlock = (h & 1) === 1;
+    // an RLE block carries one byte, repeated Block_Size times
+    this.left = type === 1 ? 1 : h >>> 3;
+    await this.write(3);
+  }
+
+  private async data(): Promise<void> {
+    await this.want(1);
+    if (this.pend.length === 0) return this.cut();
+    const n = Math.min(this.left, this.pend.length, GZ_PIECE);
+    this.left -= n;
+    if (this.skipping) this.take(n);
+    else await this.write(n);
+  }
+
+  private endSkippable(): void {
+    this.skipping = false;
+    this.frames++;
+  }
+
+  private async endFrame(): Promise<void> {
+    if (this.checksum > 0) {
+      await this.want(this.checksum);
+      if (this.pend.length < this.checksum) return this.cut();
+      await this.write(this.checksum);
+      if (this.fault !== null) return;
+    }
+    const z = this.z as Transform;
+    z.end();
+    await this.zDone;
+    if (this.fault !== null) return;
+    this.drop();
+    this.frames++;
+  }
+
+  /** The input ended inside a frame: what zstd decompressed so far is handed on, then this. */
+  private async cut(): Promise<void> {
+    this.fault = `the file ends inside zstd frame ${this.frames + 1}, at compressed byte ${this.at + this.pend.length}: it was cut short`;
+    if (this.z === null) return;
+    this.z.end();
+    await this.zDone;
+  }
+
+  /** Hand the first n bytes of pend to zstd. */
+  private async write(n: number): Promise<void> {
+    const z = this.z as Transform;
+    const piece = this.pend.subarray(0, n);
+    // a decompression error destroys the stream, and the write's callback may never come
+    await Promise.race([new Promise<void>((resolve) => z.write(piece, () => resolve())), this.zDone]);
+    this.take(n);
+  }
+
+  protected drop(): void {
+    this.z?.destroy();
+    this.z = null;
   }
 }
 
