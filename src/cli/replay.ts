@@ -17,7 +17,7 @@ interface ReplayCliOptions extends CommonCliOptions, FeedCliOptions {
 export function registerReplay(program: Command): void {
   const cmd = program
     .command('replay')
-    .description('analyse pcap, pcapng or snoop files, plain or gzip-compressed, or "-" for stdin')
+    .description('analyse pcap, pcapng or snoop files, plain, gzip- or zstd-compressed, or "-" for stdin')
     .argument('<files...>', 'capture files read one after another as one capture; "-" reads stdin')
     .option('--speed <max|realtime|N>', 'pace by packet time: max (as fast as possible), realtime, or N times real time', 'max');
   addAnalysisOptions(cmd, false);
