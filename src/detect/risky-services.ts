@@ -7,6 +7,16 @@
 // A SYN makes its sender a client and a SYN-ACK its sender a server; otherwise the side on
 // the service port facing a higher ephemeral port serves.
 //
+// Packet time: the pipeline closes second T only after packets up to the reorder allowance
+// (R s) past it, and the hook goes on up to R + 1 s ahead of the last closed second. A
+// sighting after the last closed second waits (pending) until its second closes: the score at
+// T uses exactly the sightings at or before T (a service first seen at T + 1 does not count
+// at T; one seen long ago and again at T + 1 is judged at T by the old sighting). Pending
+// sightings of a host/service are kept as a bit per second from the earliest one (32 s) and
+// the latest one, exact for R <= 31 s (default 2, live 0); past 32 s the seconds between
+// count as seen, which changes nothing while window >= R. A late packet (older than the last
+// closed second) counts from the next closed second at its own time.
+//
 // Long runs: the host table holds at most `maxHosts` hosts. When an insert finds it full,
 // hosts whose every service was last seen `window` seconds ago or more (score 0) and that
 // are not alerting are forgotten (at most one sweep per packet second) and the insert is
@@ -31,6 +41,116 @@ const CACHE = 4096;
 /** Forgotten hosts' report entries kept, per `maxHosts`: the oldest forgotten are dropped beyond. */
 export const ARCHIVE_PER_HOST = 4;
 
+/** Sightings of one kind (served, or used) per host/service entry, as epoch second + 1 (0:
+ *  none; doubles, as epoch seconds pass 2^31 in 2038 and some captures carry stranger times).
+ *  `last` holds the latest sighting at or before the last closed second (as of the entry's
+ *  last fold); sightings after it wait in `pend` (the earliest), `mask` (bit k: a sighting at
+ *  pend + k, k < 32) and `span` (the latest - pend; seconds past pend + 31 count as seen up
+ *  to it). Every pending sighting is newer than `last`. */
+class Sightings {
+  readonly last: Float64Array;
+  readonly pend: Float64Array;
+  readonly mask: Uint32Array;
+  readonly span: Uint32Array;
+
+  constructor(n: number) {
+    this.last = new Float64Array(n);
+    this.pend = new Float64Array(n);
+    this.mask = new Uint32Array(n);
+    this.span = new Uint32Array(n);
+  }
+
+  clear(from: number, to: number): void {
+    this.last.fill(0, from, to);
+    this.pend.fill(0, from, to);
+    this.mask.fill(0, from, to);
+    this.span.fill(0, from, to);
+  }
+
+  /** Seen at all (closed or pending). */
+  ever(i: number): boolean {
+    return (this.last[i] ?? 0) > 0 || (this.pend[i] ?? 0) > 0;
+  }
+
+  /** The latest sighting, pending ones included (0: none). */
+  latest(i: number): number {
+    const p = this.pend[i] ?? 0;
+    return p > 0 ? p + (this.span[i] ?? 0) : (this.last[i] ?? 0);
+  }
+
+  /** The latest sighting at or before `t` (both +1; 0: none). */
+  at(i: number, t: number): number {
+    const p = this.pend[i] ?? 0;
+    if (p === 0 || p > t) return this.last[i] ?? 0;
+    const k = t - p;
+    const span = this.span[i] ?? 0;
+    if (k >= span) return p + span;
+    if (k >= 32) return t;
+    // bit 0 (pend itself) is always set: the highest bit at or below k
+    return p + 31 - Math.clz32((this.mask[i] ?? 0) & (0xffffffff >>> (31 - k)));
+  }
+
+  /** Moves the pending sightings at or before the closed second `c` (+1) into `last`. */
+  fold(i: number, c: number): void {
+    const p = this.pend[i] ?? 0;
+    if (p === 0 || p > c) return;
+    const span = this.span[i] ?? 0;
+    const end = p + span;
+    this.last[i] = this.at(i, c);
+    if (end <= c) {
+      this.pend[i] = 0;
+      this.mask[i] = 0;
+      this.span[i] = 0;
+      return;
+    }
+    // What is left starts after c: the mask's bits from there, and the seconds past the old
+    // mask (counted as seen) that fall into the new one.
+    const q = c + 1;
+    const d = q - p;
+    let m = d >= 32 ? 0 : (this.mask[i] ?? 0) >>> d;
+    if (span >= 32) {
+      const lo = Math.max(0, 32 - d);
+      const hi = Math.min(31, end - q);
+      m |= (0xffffffff >>> (31 - (hi - lo))) << lo;
+    }
+    const z = 31 - Math.clz32(m & -m);
+    this.pend[i] = q + z;
+    this.mask[i] = m >>> z;
+    this.span[i] = end - (q + z);
+  }
+
+  /** A sighting at `s`, the closed second being `c` (both +1; fold first). True when the
+   *  entry did not count at `s` before (window `w`): the host's score may rise then. */
+  add(i: number, s: number, c: number, w: number): boolean {
+    if (s <= c) {
+      // late: its second is closed; it counts from the next one, by its own time
+      const l = this.last[i] ?? 0;
+      if (s <= l) return false;
+      this.last[i] = s;
+      return true;
+    }
+    const before = this.at(i, s);
+    const on = before === 0 || before <= s - w;
+    const p = this.pend[i] ?? 0;
+    if (p === 0) {
+      this.pend[i] = s;
+      this.mask[i] = 1;
+      this.span[i] = 0;
+    } else if (s < p) {
+      // out of order: bits pushed past the mask join the seconds counted as seen
+      const d = p - s;
+      this.mask[i] = d >= 32 ? 1 : (((this.mask[i] ?? 0) << d) | 1) >>> 0;
+      this.span[i] = Math.min(0xffffffff, p + (this.span[i] ?? 0) - s);
+      this.pend[i] = s;
+    } else {
+      const k = s - p;
+      if (k < 32) this.mask[i] = ((this.mask[i] ?? 0) | (1 << k)) >>> 0;
+      if (k > (this.span[i] ?? 0)) this.span[i] = Math.min(0xffffffff, k);
+    }
+    return on;
+  }
+}
+
 /** A host's risk entry of the report: the score over the whole run and its services. */
 export interface RiskEntry {
   addr: string;
@@ -53,16 +173,17 @@ export class RiskyServicesDetector implements Detector {
   private readonly hosts: KeyTable;
   private readonly version: Uint8Array;
   private readonly words: Uint32Array;
-  /** Second (+1, so 0 = never) each host last served / used each service: [slot * nsvc + svc]. */
-  /** Epoch second + 1 each service was last served / used per host (0: never); doubles, as
-   *  epoch seconds pass 2^31 in 2038 (and some captures carry stranger times). */
-  private readonly served: Float64Array;
-  private readonly used: Float64Array;
-  /** Hosts whose services changed, with the packet second, waiting for that second to close. */
+  /** When each host served / used each service: [slot * nsvc + svc]. */
+  private readonly served: Sightings;
+  private readonly used: Sightings;
+  /** Hosts with a service that started counting, with its second, waiting for that second
+   *  to close (a host stays while it has such seconds pending: until `turnOn`). */
   private readonly touched = new Int32Array(MAX_TOUCHED);
   private readonly touchedSec = new Float64Array(MAX_TOUCHED);
-  /** 1 while the host is in `touched`. */
-  private readonly touchedMark: Uint8Array;
+  /** Index + 1 of the host in `touched` (0: not in it). */
+  private readonly touchedAt: Int32Array;
+  /** Latest second at which a service of the host started counting (while in `touched`). */
+  private readonly turnOn: Float64Array;
   /** Slots whose set of services grew since takeReportChanges() (marked once each). */
   private readonly everMark: Uint8Array;
   private readonly everDirty: Int32Array;
@@ -70,6 +191,8 @@ export class RiskyServicesDetector implements Detector {
   private ntouched = 0;
   /** Last second closed by the pipeline. */
   private second = 0;
+  /** The same + 1 (as sightings are kept), -Infinity before the first. */
+  private closed = -Infinity;
   /** Hosts at or above the alert score: slot -> text, score and the observation (rebuilt when the score changes). */
   private readonly hot = new Map<number, { host: string; key: string; score: number; obs: Observation | null }>();
   // A small direct-mapped cache of (src, dst, service, second) already noted: a flow's
@@ -118,9 +241,10 @@ export class RiskyServicesDetector implements Detector {
     const cap = this.hosts.capacity;
     this.version = new Uint8Array(cap);
     this.words = new Uint32Array(cap * 4);
-    this.served = new Float64Array(cap * Math.max(1, names.length));
-    this.used = new Float64Array(cap * Math.max(1, names.length));
-    this.touchedMark = new Uint8Array(cap);
+    this.served = new Sightings(cap * Math.max(1, names.length));
+    this.used = new Sightings(cap * Math.max(1, names.length));
+    this.touchedAt = new Int32Array(cap);
+    this.turnOn = new Float64Array(cap);
     this.everMark = new Uint8Array(cap);
     this.everDirty = new Int32Array(cap);
     this.packet = (p, ts) => this.onPacket(p, ts);
@@ -182,7 +306,7 @@ export class RiskyServicesDetector implements Detector {
     }
   }
 
-  private note(key: number, w6: Uint32Array | null, svc: number, sec: number, into: Float64Array): void {
+  private note(key: number, w6: Uint32Array | null, svc: number, sec: number, into: Sightings): void {
     let slot = this.hosts.upsert(key, 0, 0);
     if (slot < 0) {
       // Full: forget idle hosts (once per packet second) and retry.
@@ -195,9 +319,9 @@ export class RiskyServicesDetector implements Detector {
     }
     const n = this.services.length;
     if (this.hosts.inserted) {
-      this.served.fill(0, slot * n, slot * n + n);
-      this.used.fill(0, slot * n, slot * n + n);
-      this.touchedMark[slot] = 0;
+      this.served.clear(slot * n, slot * n + n);
+      this.used.clear(slot * n, slot * n + n);
+      this.touchedAt[slot] = 0;
       this.version[slot] = w6 === null ? 4 : 6;
       if (w6 !== null) this.words.set(w6, slot * 4);
       if (this.archive.size > 0) {
@@ -210,19 +334,27 @@ export class RiskyServicesDetector implements Detector {
         }
       }
     }
-    const prev = into[slot * n + svc] ?? 0;
-    if (prev === 0 && this.everMark[slot] === 0) {
+    const i = slot * n + svc;
+    if (this.everMark[slot] === 0 && !into.ever(i)) {
       // A service new to the host in this run: its report entry changes.
       this.everMark[slot] = 1;
       this.everDirty[this.nEver++] = slot;
     }
-    const first = prev === 0 || prev <= sec - this.cfg.window;
-    into[slot * n + svc] = sec;
-    // Only a service new to the host (or back after the window) can raise its score.
-    if (first && this.touchedMark[slot] === 0 && this.ntouched < MAX_TOUCHED) {
-      this.touchedMark[slot] = 1;
-      this.touchedSec[this.ntouched] = sec - 1;
+    const c = this.closed;
+    into.fold(i, c);
+    // Only a service that starts counting (new to the host, or back after the window) can
+    // raise its score: the host is scored when that second closes.
+    if (!into.add(i, sec, c, this.cfg.window)) return;
+    const ts = sec - 1;
+    const at = this.touchedAt[slot] ?? 0;
+    if (at > 0) {
+      if (ts < (this.touchedSec[at - 1] ?? 0)) this.touchedSec[at - 1] = ts;
+      if (ts > (this.turnOn[slot] ?? 0)) this.turnOn[slot] = ts;
+    } else if (this.ntouched < MAX_TOUCHED) {
+      this.touchedSec[this.ntouched] = ts;
       this.touched[this.ntouched++] = slot;
+      this.touchedAt[slot] = this.ntouched;
+      this.turnOn[slot] = ts;
     }
   }
 
@@ -235,10 +367,10 @@ export class RiskyServicesDetector implements Detector {
     const cap = this.hosts.capacity;
     let forgot = 0;
     for (let slot = 0; slot < cap; slot++) {
-      if (!this.hosts.live(slot) || this.touchedMark[slot] === 1 || this.hot.has(slot)) continue;
+      if (!this.hosts.live(slot) || (this.touchedAt[slot] ?? 0) > 0 || this.hot.has(slot)) continue;
       let idle = true;
       for (let i = slot * n; i < slot * n + n; i++) {
-        if ((this.served[i] ?? 0) > stale || (this.used[i] ?? 0) > stale) {
+        if (this.served.latest(i) > stale || this.used.latest(i) > stale) {
           idle = false;
           break;
         }
@@ -270,7 +402,7 @@ export class RiskyServicesDetector implements Detector {
     if (p === undefined) {
       const { served, used } = this.servicesOf(slot);
       if (served.length === 0 && used.length === 0) return null;
-      return { addr: this.text(slot), risk: this.scoreSlot(slot, 0), served, used };
+      return { addr: this.text(slot), risk: this.scoreSlot(slot, 0, Infinity), served, used };
     }
     const n = this.services.length;
     const served: string[] = [];
@@ -280,10 +412,10 @@ export class RiskyServicesDetector implements Detector {
       const s = this.services[i];
       const name = s?.name ?? '';
       const w = s?.weight ?? 0;
-      if ((this.served[slot * n + i] ?? 0) > 0 || p.served.includes(name)) {
+      if (this.served.ever(slot * n + i) || p.served.includes(name)) {
         served.push(name);
         score += w;
-      } else if ((this.used[slot * n + i] ?? 0) > 0 || p.used.includes(name)) {
+      } else if (this.used.ever(slot * n + i) || p.used.includes(name)) {
         used.push(name);
         score += w * this.cfg.usedFactor;
       }
@@ -291,14 +423,15 @@ export class RiskyServicesDetector implements Detector {
     return { addr: p.addr, risk: Math.min(100, Math.round(score)), served, used };
   }
 
-  /** Score of the host in `slot` from services last seen after second `since` (0: ever). */
-  private scoreSlot(slot: number, since: number): number {
+  /** Score of the host in `slot` at second `at` from the services last seen at or before it
+   *  and after second `since` (both +1; 0 and Infinity: ever). */
+  private scoreSlot(slot: number, since: number, at: number): number {
     const n = this.services.length;
     let score = 0;
     for (let i = 0; i < n; i++) {
       const w = this.services[i]?.weight ?? 0;
-      if ((this.served[slot * n + i] ?? 0) > since) score += w;
-      else if ((this.used[slot * n + i] ?? 0) > since) score += w * this.cfg.usedFactor;
+      if (this.served.at(slot * n + i, at) > since) score += w;
+      else if (this.used.at(slot * n + i, at) > since) score += w * this.cfg.usedFactor;
     }
     return Math.min(100, Math.round(score));
   }
@@ -308,15 +441,16 @@ export class RiskyServicesDetector implements Detector {
     return Math.max(0, ts + 1 - this.cfg.window);
   }
 
-  /** Service names the host served and used (ever, in this run). */
-  private servicesOf(slot: number): { served: string[]; used: string[] } {
+  /** Service names the host served and used in this run (seen at or before second `at`, +1;
+   *  Infinity: ever). */
+  private servicesOf(slot: number, at = Infinity): { served: string[]; used: string[] } {
     const n = this.services.length;
     const served: string[] = [];
     const used: string[] = [];
     for (let i = 0; i < n; i++) {
       const name = this.services[i]?.name ?? '';
-      if ((this.served[slot * n + i] ?? 0) > 0) served.push(name);
-      else if ((this.used[slot * n + i] ?? 0) > 0) used.push(name);
+      if (this.served.at(slot * n + i, at) > 0) served.push(name);
+      else if (this.used.at(slot * n + i, at) > 0) used.push(name);
     }
     return { served, used };
   }
@@ -334,35 +468,42 @@ export class RiskyServicesDetector implements Detector {
   /** Risk score of a host by its text (0 when unknown), as of the last closed second. */
   scoreOf(addr: string): number {
     const slot = this.slotOf(addr);
-    return slot < 0 ? 0 : this.scoreSlot(slot, this.windowStart(this.second));
+    return slot < 0 ? 0 : this.scoreSlot(slot, this.windowStart(this.second), this.closed);
   }
 
   observe(s: SecondSummary): readonly Alert[] {
     const ts = s.ts;
     this.second = ts;
-    // Hosts touched in seconds the pipeline has closed; later ones wait (packet time).
+    this.closed = ts + 1;
+    const since = this.windowStart(ts);
+    // Hosts touched in seconds the pipeline has closed; later ones wait (packet time). A host
+    // with a service starting to count in a later second stays, to be scored then too.
     let keep = 0;
     for (let i = 0; i < this.ntouched; i++) {
       const slot = this.touched[i] ?? 0;
-      const sec = this.touchedSec[i] ?? 0;
-      if (sec > ts) {
-        this.touched[keep] = slot;
-        this.touchedSec[keep++] = sec;
-        continue;
+      let sec = this.touchedSec[i] ?? 0;
+      if (sec <= ts) {
+        if (this.scoreSlot(slot, since, ts + 1) >= this.cfg.alertScore && !this.hot.has(slot)) {
+          const host = this.text(slot);
+          this.hot.set(slot, { host, key: this.tracker.keyOf('Risky_Services', host), score: -1, obs: null });
+        }
+        if ((this.turnOn[slot] ?? 0) <= ts) {
+          this.touchedAt[slot] = 0;
+          continue;
+        }
+        sec = ts + 1;
       }
-      this.touchedMark[slot] = 0;
-      if (this.scoreSlot(slot, this.windowStart(ts)) >= this.cfg.alertScore && !this.hot.has(slot)) {
-        const host = this.text(slot);
-        this.hot.set(slot, { host, key: this.tracker.keyOf('Risky_Services', host), score: -1, obs: null });
-      }
+      this.touched[keep] = slot;
+      this.touchedSec[keep++] = sec;
+      this.touchedAt[slot] = keep;
     }
     this.ntouched = keep;
     // forEach: no [key, value] array per entry, this runs for every risky host every second.
     this.hot.forEach((h, slot) => {
-      const score = this.scoreSlot(slot, this.windowStart(ts));
+      const score = this.scoreSlot(slot, since, ts + 1);
       if (score >= this.cfg.alertScore) {
         if (h.obs === null || score !== h.score) {
-          const { served, used } = this.servicesOf(slot);
+          const { served, used } = this.servicesOf(slot, ts + 1);
           const list = [...served.map((x) => `serves ${x}`), ...used.map((x) => `uses ${x}`)].join(', ');
           h.score = score;
           h.obs = {
@@ -409,7 +550,7 @@ export class RiskyServicesDetector implements Detector {
       const { served, used } = this.servicesOf(slot);
       if (served.length === 0 && used.length === 0) continue;
       // The report scores everything seen in the run, not only the last window.
-      h.risk = this.scoreSlot(slot, 0);
+      h.risk = this.scoreSlot(slot, 0, Infinity);
       h.riskServices = { served, used };
     }
   }
