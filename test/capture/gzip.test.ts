@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { FileSource } from '../../src/capture/file-source.js';
+import { chunks, readCapture } from '../helpers/file-source.js';
 import { REAL, haveCorpus, truth } from '../helpers/corpus.js';
 
 const corpus = haveCorpus();
@@ -23,20 +23,8 @@ interface Got {
 }
 
 async function read(files: string[], stdin?: AsyncIterable<Uint8Array>): Promise<Got> {
-  let packets = 0;
-  let bytes = 0;
-  const seconds: Record<number, number> = {};
-  const end = await new FileSource({ files, ...(stdin ? { stdin } : {}) }).start((f) => {
-    packets++;
-    bytes += f.wirelen;
-    const s = Math.floor(f.tsMicros / 1e6);
-    seconds[s] = (seconds[s] ?? 0) + 1;
-  });
-  return { packets, bytes, seconds, error: end.error?.code ?? null };
-}
-
-async function* chunks(b: Buffer, size: number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+  const { error, ...tally } = await readCapture(files, stdin);
+  return { ...tally, error: error?.code ?? null };
 }
 
 describe.skipIf(!corpus)('gzip damaged after the packets: all packets, then ERR_DECOMPRESS', () => {

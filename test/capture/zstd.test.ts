@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { FileSource } from '../../src/capture/file-source.js';
+import { chunks, readCapture } from '../helpers/file-source.js';
 import { run } from '../helpers/cli.js';
 
 type Compress = (b: Uint8Array, o?: { params?: Record<number, number> }) => Buffer;
@@ -29,20 +29,8 @@ interface Got {
 }
 
 async function read(files: string[], stdin?: AsyncIterable<Uint8Array>): Promise<Got> {
-  let packets = 0;
-  let bytes = 0;
-  const seconds: Record<number, number> = {};
-  const end = await new FileSource({ files, ...(stdin ? { stdin } : {}) }).start((f) => {
-    packets++;
-    bytes += f.wirelen;
-    const s = Math.floor(f.tsMicros / 1e6);
-    seconds[s] = (seconds[s] ?? 0) + 1;
-  });
-  return { packets, bytes, seconds, error: end.error ? `${end.error.code}: ${end.error.message}` : null };
-}
-
-async function* chunks(b: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+  const { error, ...tally } = await readCapture(files, stdin);
+  return { ...tally, error: error ? `${error.code}: ${error.message}` : null };
 }
 
 async function* split(b: Uint8Array, at: number): AsyncGenerator<Uint8Array> {

@@ -4,7 +4,6 @@
 // server wants a token), never sit on a connection that will not say hello (README: "`hello`
 // comes first on every connection") nor pass another server's messages through as the feed's.
 
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { exitWithin, spawnCli } from '../helpers/cli.js';
 import { feedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { fakeView } from '../feed/helpers.js';
@@ -19,41 +19,8 @@ import { fakeView } from '../feed/helpers.js';
 const CLI = join(process.cwd(), 'dist', 'bin', 'netpulse.js');
 const TOKEN = 'watch-test-token-0123456789';
 
-interface Run {
-  code: Promise<number>;
-  stdout: () => string;
-  stderr: () => string;
-  kill: (sig: NodeJS.Signals) => void;
-}
+const run = spawnCli;
 
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, NETPULSE_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return {
-    code: new Promise((resolve) => child.on('close', (c) => resolve(c ?? -1))),
-    stdout: () => out,
-    stderr: () => err,
-    kill: (sig) => child.kill(sig),
-  };
-}
-
-/** The exit status, or a note that it was still running after ms (then it is killed). */
-async function exitWithin(r: Run, ms: number): Promise<number | string> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`still running ${ms} ms later`), ms);
-  });
-  const status = await Promise.race([r.code, late]);
-  clearTimeout(timer);
-  if (typeof status === 'string') r.kill('SIGKILL');
-  return status;
-}
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { exitWithin, spawnCli } from '../helpers/cli.js';
 import { feedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { applyMessage, createWatchState, renderWatch } from '../../src/feed/watch-view.js';
@@ -19,29 +20,7 @@ const CLI = join(process.cwd(), 'dist', 'bin', 'netpulse.js');
 const T0 = 1_700_000_000;
 const TOKEN = 'watch-test-token-0123456789';
 
-interface Run {
-  code: Promise<number>;
-  stdout: () => string;
-  stderr: () => string;
-  kill: (sig: NodeJS.Signals) => void;
-}
-
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, NETPULSE_TOKEN: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return {
-    code: new Promise((resolve) => child.on('close', (c) => resolve(c ?? -1))),
-    stdout: () => out,
-    stderr: () => err,
-    kill: (sig) => child.kill(sig),
-  };
-}
+const run = spawnCli;
 
 const open: FeedSink[] = [];
 afterEach(async () => {
@@ -68,17 +47,6 @@ async function waitClients(sink: { url: string }, n: number): Promise<void> {
 
 const wiki = corpus('zeek-wikipedia.pcap');
 
-/** The exit status, or a note that it was still running after ms (then it is killed). */
-async function exitWithin(r: Run, ms: number): Promise<number | string> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`still running ${ms} ms later`), ms);
-  });
-  const status = await Promise.race([r.code, late]);
-  clearTimeout(timer);
-  if (typeof status === 'string') r.kill('SIGKILL');
-  return status;
-}
 
 const ws = (sink: FeedSink): string => `${sink.url.replace('http', 'ws')}feed`;
 

@@ -77,3 +77,41 @@ export async function signalAfter(
   child.stdin?.destroy();
   return { ...end, stdout, stderr, ms: performance.now() - t0 };
 }
+
+/** A CLI process still running: its exit status to come and its output so far. */
+export interface Spawned {
+  code: Promise<number>;
+  stdout: () => string;
+  stderr: () => string;
+  kill: (sig: NodeJS.Signals) => void;
+}
+
+/** Starts the CLI without waiting for it (no feed token from the environment). */
+export function spawnCli(args: readonly string[], env: Record<string, string> = {}): Spawned {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NETPULSE_TOKEN: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return {
+    code: new Promise((resolve) => child.on('close', (c) => resolve(c ?? -1))),
+    stdout: () => out,
+    stderr: () => err,
+    kill: (sig) => child.kill(sig),
+  };
+}
+
+/** The exit status, or a note that it was still running `ms` later (then it is killed). */
+export async function exitWithin(r: Spawned, ms: number): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`still running ${ms} ms later`), ms);
+  });
+  const status = await Promise.race([r.code, late]);
+  clearTimeout(timer);
+  if (typeof status === 'string') r.kill('SIGKILL');
+  return status;
+}
