@@ -156,7 +156,15 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
       }
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.terminate();
       if (err !== null) reject(err);
-      else resolve(status);
+      else afterFlush(() => resolve(status));
+    };
+    // The CLI exits as soon as this resolves: into a pipe whose reader is slower than the
+    // feed, what stdout still holds would be lost (`watch --json --until-end | slow reader`
+    // lost all but the first 64 KiB). An empty write's callback runs once everything
+    // before it is out, or with the error that stopped it (a reader that went away).
+    const afterFlush = (then: () => void): void => {
+      if (out.writableLength === 0 || out.destroyed) then();
+      else out.write('', () => then());
     };
     const onSignal = (): void => {
       if (tty) leaveAltScreen();
