@@ -55,7 +55,7 @@ class Generation {
     // a window cannot keep a scanner out: displacing it takes pairs counting more than it.
     this.pairs = new KeyTable(size >> 1, (i) => {
       const n = Math.max(this.counts[i] ?? 0, this.base[i] ?? 0);
-      return n >= (this.pairs.kc[i] === ANY ? ports : hosts) ? -1 : n;
+      return n >= (this.pairs.keyC(i) === ANY ? ports : hosts) ? -1 : n;
     });
     this.counts = new Int32Array(this.pairs.capacity);
     this.base = new Int32Array(this.pairs.capacity);

@@ -456,7 +456,7 @@ export class RiskyServicesDetector implements Detector {
   }
 
   private text(slot: number): string {
-    return this.version[slot] === 6 ? formatIpv6At(this.words, slot * 4) : formatIpv4(this.hosts.ka[slot] ?? 0);
+    return this.version[slot] === 6 ? formatIpv6At(this.words, slot * 4) : formatIpv4(this.hosts.keyA(slot));
   }
 
   private slotOf(addr: string): number {

@@ -107,7 +107,7 @@ export class SynFloodDetector implements Detector {
    *  condition (so ~24 crafted destinations sharing a window cannot keep a flooded host out:
    *  displacing it takes more SYNs than it gets). */
   private readonly dst: KeyTable = new KeyTable(MAX_DESTINATIONS * 2, (d) =>
-    this.floodedKeys.size > 0 && this.floodedKeys.has(this.dst.ka[d] ?? 0) ? -1 : (this.syn[d] ?? 0),
+    this.floodedKeys.size > 0 && this.floodedKeys.has(this.dst.keyA(d)) ? -1 : (this.syn[d] ?? 0),
   );
   private readonly syn: Int32Array;
   private readonly completed: Int32Array;
@@ -261,7 +261,7 @@ export class SynFloodDetector implements Detector {
   }
 
   private text(d: number): string {
-    return this.version[d] === 6 ? formatIpv6At(this.words, d * 4) : formatIpv4(this.dst.ka[d] ?? 0);
+    return this.version[d] === 6 ? formatIpv6At(this.words, d * 4) : formatIpv4(this.dst.keyA(d));
   }
 
   /** Close the second being counted (its results wait for the pipeline) and start `sec`. */
@@ -288,10 +288,10 @@ export class SynFloodDetector implements Detector {
     if (t.size > 0) {
       for (let d = 0; d < t.capacity; d++) {
         if (!t.live(d) || (this.syn[d] ?? 0) < notable) continue;
-        const prev = this.lastResults.get(t.ka[d] ?? 0);
+        const prev = this.lastResults.get(t.keyA(d));
         const r: SecondResult = {
           ts: this.cur,
-          key: t.ka[d] ?? 0,
+          key: t.keyA(d),
           host: this.text(d),
           syn: this.syn[d] ?? 0,
           done: this.completed[d] ?? 0,
