@@ -16,6 +16,7 @@ interface WatchOptions {
   topics?: string;
   hosts?: string;
   untilEnd?: boolean;
+  reconnect?: boolean;
 }
 
 /** No message or ping for this long means the server or the path to it is gone. */
@@ -28,6 +29,9 @@ const HELLO_MS = 10_000;
 const MAX_MESSAGE = 256 * 1024 * 1024;
 /** Bytes of a refusing server's body quoted in the error line. */
 const REFUSAL_QUOTE = 160;
+/** --reconnect: the first retry after this long, doubling up to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 /** Is this the first message of a netpulse feed (a hello from a netpulse server)? */
 function isNetpulseHello(m: unknown): boolean {
@@ -74,6 +78,7 @@ export function registerWatch(program: Command): void {
     .option('--topics <list>', `only these message types (${TOPICS.join(',')})`)
     .option('--hosts <n>', 'hosts per summary')
     .option('--until-end', 'exit once the source has ended (a replay finished)')
+    .option('--reconnect', 'when the feed cannot be reached or is lost, try again (after 1 s, doubling to 30 s) until Ctrl-C')
     .action(async (url: string, opts: WatchOptions) => {
       process.exitCode = await watch(url, opts);
     });
@@ -88,15 +93,11 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
   if (opts.token !== undefined && opts.token !== '') headers.Authorization = `Bearer ${opts.token}`;
   // loaded here, not at start-up: every other command starts faster without ws
   const { default: WebSocket } = await import('ws');
-  const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000, maxPayload: MAX_MESSAGE });
 
   const out = process.stdout;
   const tty = out.isTTY === true && opts.json !== true;
   const state = createWatchState();
   let dirty = false;
-  let lastActivity = Date.now();
-  let sawEnd = false;
-  let sawHello = false;
   const tokenGiven = headers.Authorization !== undefined || url.searchParams.has('token');
 
   // A pty without a size says 0 columns and rows: then assume a classic 80x24.
@@ -142,11 +143,34 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
 
   return new Promise<number>((resolve, reject) => {
     let settled = false;
+    /** Timers of the whole watch (redraw); conn: those of the current connection. */
     const timers: NodeJS.Timeout[] = [];
+    let conn: NodeJS.Timeout[] = [];
+    // The current connection and what it has said. With --reconnect a lost one is replaced;
+    // events of a replaced socket are ignored (see connect()).
+    let ws: InstanceType<typeof WebSocket> | null = null;
+    let sawHello = false;
+    let sawEnd = false;
+    let lastActivity = Date.now();
+    /** A netpulse hello came on some connection: the URL is a feed, what fails now is transient. */
+    let everHello = false;
+    /** Failed attempts since the last hello (the backoff's exponent). */
+    let attempt = 0;
+    let retryTimer: NodeJS.Timeout | null = null;
+    let drawing = false;
+
+    const dropConnection = (): void => {
+      for (const t of conn) clearInterval(t);
+      conn = [];
+      const old = ws;
+      ws = null;
+      if (old !== null && (old.readyState === old.OPEN || old.readyState === old.CONNECTING)) old.terminate();
+    };
     const finish = (err: AnalyzerError | null, status: number): void => {
       if (settled) return;
       settled = true;
       for (const t of timers) clearInterval(t);
+      if (retryTimer !== null) clearTimeout(retryTimer);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       process.stdout.off('resize', onResize);
@@ -154,9 +178,33 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
         draw();
         leaveAltScreen();
       }
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.terminate();
+      dropConnection();
       if (err !== null) reject(err);
       else afterFlush(() => resolve(status));
+    };
+    /** The feed is lost or out of reach: with --reconnect (and a failure that can pass) try
+     *  again after a pause that doubles from 1 s to 30 s; else end with err. */
+    const lost = (err: AnalyzerError, status: number, transient = true): void => {
+      if (settled) return;
+      if (opts.reconnect !== true || !transient) {
+        finish(err, status);
+        return;
+      }
+      dropConnection();
+      attempt++;
+      const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempt - 1, 5));
+      const text = `${err.message} (attempt ${attempt}; reconnecting in ${delay / 1000} s)`;
+      // on the view while it is up; before the first connection, a line on stderr
+      if (tty && onAltScreen) {
+        // what happens next first: a narrow terminal cuts the end of the line
+        state.notice = `feed lost, reconnecting in ${delay / 1000} s (attempt ${attempt}): ${err.message}`;
+        dirty = true;
+        draw();
+      } else process.stderr.write(`netpulse: ${printable(text)}\n`);
+      retryTimer = setTimeout(() => {
+        retryTimer = null;
+        connect();
+      }, delay);
     };
     // The CLI exits as soon as this resolves: into a pipe whose reader is slower than the
     // feed, what stdout still holds would be lost (`watch --json --until-end | slow reader`
@@ -168,7 +216,7 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
     };
     const onSignal = (): void => {
       if (tty) leaveAltScreen();
-      ws.close(1000, 'watcher stopped');
+      ws?.close(1000, 'watcher stopped');
       finish(null, EXIT.interrupted);
     };
     const onResize = (): void => {
@@ -183,7 +231,7 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
     out.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') finish(null, EXIT.ok);
       else {
-        ws.close(1000, 'watcher stopped');
+        ws?.close(1000, 'watcher stopped');
         finish(
           new AnalyzerError('ERR_OUTPUT', `cannot write the output (${e.code ?? e.message}): it is incomplete; free space or send it elsewhere`, {
             subject: 'stdout',
@@ -194,146 +242,182 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
       }
     });
 
-    ws.on('unexpected-response', (_req, res) => {
-      const status = res.statusCode ?? 0;
-      if (status === 401) {
-        res.resume();
-        finish(
-          new AnalyzerError(
-            'ERR_TOKEN_REQUIRED',
-            tokenGiven
-              ? `${shown}: the server refused the token it was given; give the server's own --token (or NETPULSE_TOKEN)`
-              : `${shown}: the server wants its token; give --token TOKEN (or set NETPULSE_TOKEN)`,
-          ),
-          EXIT.usage,
-        );
-        return;
-      }
-      // A netpulse server says why in the body's first line (a bad topic, too many clients);
-      // anything else that answers plain HTTP is not a feed.
-      let body = '';
-      const done = (): void => {
-        const said = (body.split('\n')[0] ?? '').trim().slice(0, REFUSAL_QUOTE);
-        const why =
-          status >= 200 && status < 300
-            ? `answered plain HTTP ${status}, not a WebSocket: this is not a netpulse feed; check the host and port`
-            : status === 404 && url.pathname !== '/feed'
-              ? `has nothing at ${url.pathname} (HTTP 404); the feed is at /feed`
-              : `refused the feed (HTTP ${status}${said !== '' ? `: ${said}` : ''}); check the URL and options`;
-        finish(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the server ${why}`), EXIT.server);
-      };
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        if (body.length < REFUSAL_QUOTE) body += d;
-        if (body.length >= REFUSAL_QUOTE) done();
-      });
-      res.on('end', done);
-      res.on('error', done);
-      timers.push(setTimeout(done, 2000));
-    });
-    ws.on('error', (e: NodeJS.ErrnoException) => {
-      const why =
-        e.code === 'ECONNREFUSED'
-          ? 'connection refused; is netpulse running with --serve on that port?'
-          : e.code === 'ENOTFOUND'
-            ? 'unknown host'
-            : e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-              ? `the server sent a message over ${MAX_MESSAGE / 1024 / 1024} MiB; a netpulse feed's are far smaller`
-              : e.code?.startsWith('WS_ERR_') === true
-                ? `the server broke the WebSocket protocol (${e.message})`
-                : e.message;
-      finish(new AnalyzerError('ERR_FEED_CONNECT', `cannot read the feed at ${shown}: ${why}`, { cause: e }), EXIT.server);
-    });
-    ws.on('open', () => {
-      if (tty) enterAltScreen();
-      timers.push(
-        setTimeout(() => {
-          if (!sawHello) {
-            finish(
-              new AnalyzerError('ERR_FEED_CONNECT', `${shown}: no hello within ${HELLO_MS / 1000} s of connecting: not a netpulse feed, or the server is stuck; check the URL`),
-              EXIT.server,
-            );
-          }
-        }, HELLO_MS),
-      );
-      timers.push(
-        setInterval(() => {
-          if (Date.now() - lastActivity > SILENCE_MS) {
-            finish(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: nothing heard for ${SILENCE_MS / 1000} s; the server or the network is gone`), EXIT.server);
-          }
-        }, 5000),
-      );
-      if (tty) {
-        timers.push(setInterval(draw, REDRAW_MS));
-        process.stdout.on('resize', onResize);
-      }
-    });
-    ws.on('ping', () => {
+    const connect = (): void => {
+      if (settled) return;
+      const sock = new WebSocket(url, { headers, handshakeTimeout: 10_000, maxPayload: MAX_MESSAGE });
+      ws = sock;
+      sawHello = false;
+      sawEnd = false;
       lastActivity = Date.now();
-    });
-    ws.on('message', (data) => {
-      lastActivity = Date.now();
-      const text = String(data);
-      let m: unknown;
-      try {
-        m = JSON.parse(text);
-      } catch {
-        m = undefined;
-      }
-      if (!sawHello) {
-        // whatever answered the handshake must say it is netpulse before anything is shown
-        if (!isNetpulseHello(m)) {
-          ws.close(1000, 'watcher done');
+      /** Still the current connection? (a replaced one's late events change nothing) */
+      const current = (): boolean => ws === sock && !settled;
+
+      sock.on('unexpected-response', (_req, res) => {
+        if (!current()) {
+          res.resume();
+          return;
+        }
+        const status = res.statusCode ?? 0;
+        if (status === 401) {
+          res.resume();
           finish(
-            new AnalyzerError('ERR_FEED_CONNECT', `${shown}: not a netpulse feed (its first message is not a netpulse hello); check the host, port and path`),
-            EXIT.server,
+            new AnalyzerError(
+              'ERR_TOKEN_REQUIRED',
+              tokenGiven
+                ? `${shown}: the server refused the token it was given; give the server's own --token (or NETPULSE_TOKEN)`
+                : `${shown}: the server wants its token; give --token TOKEN (or set NETPULSE_TOKEN)`,
+            ),
+            EXIT.usage,
           );
           return;
         }
-        sawHello = true;
-      }
-      if (m === undefined) return;
-      const type = typeof m === 'object' && m !== null && 'type' in m ? m.type : undefined;
-      if (opts.json === true) {
-        if (!(hideEnd && type === 'end')) out.write(`${text}\n`);
-      } else {
-        applyMessage(state, m);
-        dirty = true;
-        if (!tty) {
-          const line = plainLine(type, m);
-          // the feed is another process's word: its text is shown, never obeyed by the terminal
-          if (line !== null) out.write(`${printable(line)}\n`);
-        }
-      }
-      if (type === 'end' || (type === 'hello' && typeof m === 'object' && m !== null && 'end' in m && m.end !== null)) {
-        sawEnd = true;
-        if (opts.untilEnd === true) {
-          ws.close(1000, 'watcher done');
-          finish(null, EXIT.ok);
-        }
-      }
-    });
-    ws.on('close', (code, reason) => {
-      if (!sawHello) {
-        // a netpulse server's hello precedes any close frame it sends
-        finish(
-          new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the server closed the connection before its hello (code ${code}): not a netpulse feed? check the URL`),
-          EXIT.server,
+        // A netpulse server says why in the body's first line (a bad topic, too many clients);
+        // anything else that answers plain HTTP is not a feed.
+        let body = '';
+        let told = false;
+        const done = (): void => {
+          if (told) return;
+          told = true;
+          if (!current()) return;
+          const said = (body.split('\n')[0] ?? '').trim().slice(0, REFUSAL_QUOTE);
+          const why =
+            status >= 200 && status < 300
+              ? `answered plain HTTP ${status}, not a WebSocket: this is not a netpulse feed; check the host and port`
+              : status === 404 && url.pathname !== '/feed'
+                ? `has nothing at ${url.pathname} (HTTP 404); the feed is at /feed`
+                : `refused the feed (HTTP ${status}${said !== '' ? `: ${said}` : ''}); check the URL and options`;
+          // 5xx (too many clients, a proxy whose server is down) can pass; a 4xx will not
+          lost(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the server ${why}`), EXIT.server, status >= 500);
+        };
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          if (body.length < REFUSAL_QUOTE) body += d;
+          if (body.length >= REFUSAL_QUOTE) done();
+        });
+        res.on('end', done);
+        res.on('error', done);
+        conn.push(setTimeout(done, 2000));
+      });
+      sock.on('error', (e: NodeJS.ErrnoException) => {
+        if (!current()) return;
+        const why =
+          e.code === 'ECONNREFUSED'
+            ? 'connection refused; is netpulse running with --serve on that port?'
+            : e.code === 'ENOTFOUND'
+              ? 'unknown host'
+              : e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+                ? `the server sent a message over ${MAX_MESSAGE / 1024 / 1024} MiB; a netpulse feed's are far smaller`
+                : e.code?.startsWith('WS_ERR_') === true
+                  ? `the server broke the WebSocket protocol (${e.message})`
+                  : e.message;
+        // a broken protocol is the server's doing, not the network's: not retried
+        lost(new AnalyzerError('ERR_FEED_CONNECT', `cannot read the feed at ${shown}: ${why}`, { cause: e }), EXIT.server, e.code?.startsWith('WS_ERR_') !== true);
+      });
+      sock.on('open', () => {
+        if (!current()) return;
+        if (tty) enterAltScreen();
+        conn.push(
+          setTimeout(() => {
+            if (current() && !sawHello) {
+              lost(
+                new AnalyzerError('ERR_FEED_CONNECT', `${shown}: no hello within ${HELLO_MS / 1000} s of connecting: not a netpulse feed, or the server is stuck; check the URL`),
+                EXIT.server,
+                everHello,
+              );
+            }
+          }, HELLO_MS),
         );
-      } else if (code === 1000 || code === 1001) finish(null, EXIT.ok);
-      else if (sawEnd) finish(null, EXIT.ok);
-      else if (code === 1006) {
-        finish(
-          new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the connection was lost without a close frame (code 1006): the server stopped or the network failed`),
-          EXIT.server,
+        conn.push(
+          setInterval(() => {
+            if (current() && Date.now() - lastActivity > SILENCE_MS) {
+              lost(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: nothing heard for ${SILENCE_MS / 1000} s; the server or the network is gone`), EXIT.server);
+            }
+          }, 5000),
         );
-      } else {
+        if (tty && !drawing) {
+          drawing = true;
+          timers.push(setInterval(draw, REDRAW_MS));
+          process.stdout.on('resize', onResize);
+        }
+      });
+      sock.on('ping', () => {
+        if (current()) lastActivity = Date.now();
+      });
+      sock.on('message', (data) => {
+        if (!current()) return;
+        lastActivity = Date.now();
+        const text = String(data);
+        let m: unknown;
+        try {
+          m = JSON.parse(text);
+        } catch {
+          m = undefined;
+        }
+        if (!sawHello) {
+          // whatever answered the handshake must say it is netpulse before anything is shown
+          if (!isNetpulseHello(m)) {
+            sock.close(1000, 'watcher done');
+            finish(
+              new AnalyzerError('ERR_FEED_CONNECT', `${shown}: not a netpulse feed (its first message is not a netpulse hello); check the host, port and path`),
+              EXIT.server,
+            );
+            return;
+          }
+          sawHello = true;
+          everHello = true;
+          if (attempt > 0) {
+            attempt = 0;
+            if (tty && onAltScreen) state.notice = null;
+            else process.stderr.write(`netpulse: connected again to ${printable(shown)}\n`);
+          }
+        }
+        if (m === undefined) return;
+        const type = typeof m === 'object' && m !== null && 'type' in m ? m.type : undefined;
+        if (opts.json === true) {
+          if (!(hideEnd && type === 'end')) out.write(`${text}\n`);
+        } else {
+          applyMessage(state, m);
+          dirty = true;
+          if (!tty) {
+            const line = plainLine(type, m);
+            // the feed is another process's word: its text is shown, never obeyed by the terminal
+            if (line !== null) out.write(`${printable(line)}\n`);
+          }
+        }
+        if (type === 'end' || (type === 'hello' && typeof m === 'object' && m !== null && 'end' in m && m.end !== null)) {
+          sawEnd = true;
+          if (opts.untilEnd === true) {
+            sock.close(1000, 'watcher done');
+            finish(null, EXIT.ok);
+          }
+        }
+      });
+      sock.on('close', (code, reason) => {
+        if (!current()) return;
+        if (!sawHello) {
+          // a netpulse server's hello precedes any close frame it sends
+          lost(
+            new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the server closed the connection before its hello (code ${code}): not a netpulse feed? check the URL`),
+            EXIT.server,
+            everHello,
+          );
+          return;
+        }
         const r = reason.toString();
-        finish(
-          new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the feed closed (code ${code}${r ? `: ${r}` : ''})`),
-          EXIT.server,
-        );
-      }
-    });
+        if (code === 1000 || code === 1001 || sawEnd) {
+          // the server shut down (or the source had ended): done, unless told to keep following
+          if (opts.reconnect === true) lost(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the server closed the feed (code ${code}${r ? `: ${r}` : ''})`), EXIT.server);
+          else finish(null, EXIT.ok);
+        } else if (code === 1006) {
+          lost(
+            new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the connection was lost without a close frame (code 1006): the server stopped or the network failed`),
+            EXIT.server,
+          );
+        } else {
+          lost(new AnalyzerError('ERR_FEED_CONNECT', `${shown}: the feed closed (code ${code}${r ? `: ${r}` : ''})`), EXIT.server);
+        }
+      });
+    };
+    connect();
   });
 }

@@ -18,13 +18,15 @@ export interface WatchState {
   /** Alerts by key + since, newest last. */
   alerts: Map<string, AlertMessage>;
   skipped: number;
+  /** Set by `watch --reconnect` while the feed is lost: what happened and when it tries again. */
+  notice: string | null;
 }
 
 const RECENT = 60;
 const MAX_ALERTS = 50;
 
 export function createWatchState(): WatchState {
-  return { source: null, clock: null, ended: null, seq: 0, last: null, recent: [], stats: null, alerts: new Map(), skipped: 0 };
+  return { source: null, clock: null, ended: null, seq: 0, last: null, recent: [], stats: null, alerts: new Map(), skipped: 0, notice: null };
 }
 
 type Incoming = Record<string, unknown> & { type?: unknown };
@@ -137,6 +139,8 @@ export function renderWatch(st: WatchState, cols: number, rows: number): string[
   const head = 'netpulse  ';
   const tail = `  [${mode}]  seq ${st.seq}${st.last ? `  ${fmtTime(st.last.ts)}` : ''}`;
   lines.push(`${head}${fitMiddle(printable(st.source ?? 'connecting...'), Math.max(SOURCE_MIN, cols - head.length - tail.length))}${tail}`);
+  // the feed is lost: said right under the title, above the last figures it sent
+  if (st.notice !== null) lines.push(`!! ${st.notice}`);
   const s = st.last;
   lines.push(
     s
