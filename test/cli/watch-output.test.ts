@@ -7,26 +7,16 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import { CLI } from '../helpers/cli.js';
+import { MIN_HELLO, closeWsServers, wsServer } from '../helpers/plain-ws.js';
 
-const servers: WebSocketServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    for (const c of s.clients) c.terminate();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-});
-
-const hello = { type: 'hello', v: 1, seq: 0, server: { name: 'netpulse', version: '0.1.0' }, source: { description: 't', clock: 'packet' }, options: {}, topics: ['summary'], hosts: null, summaries: [], alerts: [], stats: null, end: null };
+afterEach(closeWsServers);
 
 describe.runIf(existsSync('/dev/full'))('watch --json into a full disk', () => {
   it('is one ERR_OUTPUT line, exit status 6', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    servers.push(wss);
-    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const wss = await wsServer();
     wss.on('connection', (ws) => {
-      ws.send(JSON.stringify(hello));
+      ws.send(JSON.stringify(MIN_HELLO));
       // the server then shuts down as a finished netpulse does (1001)
       setTimeout(() => ws.close(1001, 'server shutting down'), 500);
     });

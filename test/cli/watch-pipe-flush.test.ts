@@ -5,28 +5,18 @@
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import { CLI } from '../helpers/cli.js';
+import { MIN_HELLO, closeWsServers, wsServer } from '../helpers/plain-ws.js';
 
-const servers: WebSocketServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    for (const c of s.clients) c.terminate();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
-});
-
-const hello = { type: 'hello', v: 1, seq: 0, server: { name: 'netpulse', version: '0.1.0' }, source: { description: 't', clock: 'packet' }, options: {}, topics: ['summary'], hosts: null, summaries: [], alerts: [], stats: null, end: null };
+afterEach(closeWsServers);
 
 describe('watch --json --until-end into a slow pipe', () => {
   it('passes every message through before exiting 0', async () => {
-    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    servers.push(wss);
-    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const wss = await wsServer();
     const N = 3000;
     const pad = 'x'.repeat(300);
     wss.on('connection', (ws) => {
-      ws.send(JSON.stringify(hello));
+      ws.send(JSON.stringify(MIN_HELLO));
       for (let i = 0; i < N; i++) ws.send(JSON.stringify({ type: 'summary', v: 1, seq: i + 1, ts: 1_700_000_000 + i, packets: i, bytes: i, pad }));
       ws.send(JSON.stringify({ type: 'end', v: 1, seq: N + 1, reason: 'eof' }));
     });

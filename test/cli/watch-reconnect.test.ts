@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import { CLI, exitWithin, ndjson, spawnCli, type Spawned } from '../helpers/cli.js';
+import { MIN_HELLO, closeWsServers, wsServer } from '../helpers/plain-ws.js';
 import { feedConfig, type FeedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { applyMessage, createWatchState, renderWatch } from '../../src/feed/watch-view.js';
@@ -20,9 +20,10 @@ import { fakeView, pub, pubSummary, summary } from '../feed/helpers.js';
 const T0 = 1_700_000_000;
 const TOKEN = 'watch-reconnect-token-0123456789';
 
-const open: { close(): Promise<void> }[] = [];
+const open: FeedSink[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
+  await closeWsServers();
 });
 
 async function feed(c: Partial<FeedConfig> & { port: number }): Promise<FeedSink> {
@@ -125,15 +126,12 @@ describe('netpulse watch --reconnect', () => {
     expect(await exitWithin(w, 5000), w.stderr()).toBe(2);
     expect(w.stderr()).toMatch(/^netpulse: [^\n]*the server wants its token[^\n]*\[ERR_TOKEN_REQUIRED\]\n$/);
 
-    const other = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await once(other, 'listening');
-    open.push({ close: () => new Promise<void>((r) => other.close(() => r())) });
-    other.on('connection', (c) => c.send('{"type":"hello"}'));
+    const other = await wsServer();
+    other.on('connection', (c) => c.send(JSON.stringify({ ...MIN_HELLO, server: { name: 'other' } })));
     const x = spawnCli(['watch', wsUrl((other.address() as AddressInfo).port), '--json', '--reconnect']);
     expect(await exitWithin(x, 5000), x.stderr()).toBe(6);
     expect(x.stderr()).toMatch(/^netpulse: [^\n]*not a netpulse feed[^\n]*\[ERR_FEED_CONNECT\]\n$/);
     expect(x.stdout()).toBe('');
-    for (const c of other.clients) c.terminate();
   }, 20_000);
 
   it('Ctrl-C while waiting to reconnect ends it at once with 130', async () => {
