@@ -41,6 +41,12 @@ function isNetpulseHello(m: unknown): boolean {
   return r.type === 'hello' && typeof server === 'object' && server !== null && (server as Record<string, unknown>).name === 'netpulse';
 }
 
+/** The run id a netpulse hello names (servers before it was added name none). */
+function runOf(m: unknown): string | undefined {
+  const server = (m as { server?: { run?: unknown } }).server;
+  return typeof server?.run === 'string' ? server.run : undefined;
+}
+
 /** Accept ws(s)://host:port[/feed] and, for convenience, the dashboard's http(s) URL. */
 export function feedUrlFrom(input: string, topics: string | undefined, hosts: string | undefined): URL {
   let u: URL;
@@ -157,6 +163,8 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
     /** Failed attempts since the last hello (the backoff's exponent). */
     let attempt = 0;
     let retryTimer: NodeJS.Timeout | null = null;
+    /** The server run the last hello named (undefined: none yet, or a server too old to say). */
+    let lastRun: string | undefined;
     let drawing = false;
 
     const dropConnection = (): void => {
@@ -365,11 +373,14 @@ async function watch(input: string, opts: WatchOptions): Promise<number> {
           }
           sawHello = true;
           everHello = true;
+          const run = runOf(m);
           if (attempt > 0) {
             attempt = 0;
+            const restarted = lastRun !== undefined && run !== undefined && run !== lastRun;
             if (tty && onAltScreen) state.notice = null;
-            else process.stderr.write(`netpulse: connected again to ${printable(shown)}\n`);
+            else process.stderr.write(`netpulse: connected again to ${printable(shown)}${restarted ? ': the server restarted (a new run, counted from zero)' : ''}\n`);
           }
+          lastRun = run;
         }
         if (m === undefined) return;
         const type = typeof m === 'object' && m !== null && 'type' in m ? m.type : undefined;

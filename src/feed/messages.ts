@@ -38,7 +38,10 @@ export interface HelloMessage {
   v: typeof SCHEMA_VERSION;
   /** seq of the last message published before this connection (0 if none yet). */
   seq: number;
-  server: { name: 'netpulse'; version: string };
+  /** run: a random id of this server's run, new each time netpulse starts serving (a client
+   *  that reconnects and sees another one is watching a new run, counted from zero);
+   *  started: when it started serving, epoch seconds. */
+  server: { name: 'netpulse'; version: string; run: string; started: number };
   source: { description: string; clock: 'packet' | 'wall' };
   /** The analyzer's effective options (no secrets). */
   options: Readonly<Record<string, unknown>>;

@@ -2,6 +2,7 @@
 // Prometheus /metrics, /api/summary, /api/hosts and /healthz. The pipeline publishes every
 // message through the returned FeedSink; close() sends close frames and frees the port.
 
+import { randomBytes } from 'node:crypto';
 import dns from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -101,6 +102,9 @@ class FeedServer implements FeedSink {
   private readonly wss: WebSocketServer;
   private readonly assets: Map<string, Asset>;
   private readonly version = packageVersion();
+  /** This run, as the hello names it: a client can tell a restarted server from a reconnection. */
+  private readonly run = randomBytes(8).toString('hex');
+  private readonly started = Date.now() / 1000;
   private timer: NodeJS.Timeout | null = null;
   private lastPing = Date.now();
   private closing: Promise<void> | null = null;
@@ -447,7 +451,7 @@ class FeedServer implements FeedSink {
       type: 'hello',
       v: SCHEMA_VERSION,
       seq: hub.seq,
-      server: { name: 'netpulse', version: this.version },
+      server: { name: 'netpulse', version: this.version, run: this.run, started: this.started },
       source: { description: this.view.source.description, clock: this.view.source.clock },
       options: this.view.options,
       topics: maskToTopics(c.topics),

@@ -4,10 +4,8 @@
 // cannot pass by waiting (a refused token, something that is not a netpulse feed) still
 // ends it at once with its exit status (README "Feed, dashboard and metrics").
 
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { connect as tcpConnect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, exitWithin, ndjson, spawnCli, type Spawned } from '../helpers/cli.js';
 import { MIN_HELLO, closeWsServers, wsServer } from '../helpers/plain-ws.js';
@@ -16,11 +14,12 @@ import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { applyMessage, createWatchState, renderWatch } from '../../src/feed/watch-view.js';
 import { SCHEMA_VERSION } from '../../src/schema.js';
 import { fakeView, pub, pubSummary, summary } from '../feed/helpers.js';
+import { freePort } from '../feed/tools.js';
 
 const T0 = 1_700_000_000;
 const TOKEN = 'watch-reconnect-token-0123456789';
 
-const open: FeedSink[] = [];
+const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
   await closeWsServers();
@@ -44,16 +43,6 @@ async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** A loopback port nothing listens on (bound, read, released). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 const retries = (w: Spawned): string[] => w.stderr().split('\n').filter((l) => / reconnecting in /.test(l));
@@ -83,7 +72,37 @@ describe('netpulse watch --reconnect', () => {
     const said = retries(w);
     expect(said.length).toBeGreaterThanOrEqual(1);
     expect(said[0]).toMatch(/^netpulse: ws:\/\/127\.0\.0\.1:\d+\/feed: the server closed the feed \(code 100[01][^)]*\) \(attempt 1; reconnecting in 1 s\)$/);
+    // another server, another run (the hello's server.run): said, since its counts start again
+    expect(w.stderr()).toMatch(
+      new RegExp(`^netpulse: connected again to ws://127\\.0\\.0\\.1:${port}/feed: the server restarted \\(a new run, counted from zero\\)$`, 'm'),
+    );
+  }, 30_000);
+
+  it('a network failure (the same server still running) is reconnected without saying it restarted', async () => {
+    const sink = await feed({ port: 0 });
+    // a TCP relay in front of the feed: cutting its sockets is the network failing
+    const pipes: Socket[] = [];
+    const relay = createServer((a) => {
+      const b = tcpConnect(Number(new URL(sink.url).port), '127.0.0.1');
+      pipes.push(a, b);
+      a.pipe(b).pipe(a);
+      a.on('error', () => undefined);
+      b.on('error', () => undefined);
+    });
+    relay.listen(0, '127.0.0.1');
+    await new Promise((r) => relay.once('listening', r));
+    open.push({ close: () => new Promise<void>((r) => relay.close(() => r())) });
+    const port = (relay.address() as AddressInfo).port;
+    const w = spawnCli(['watch', wsUrl(port), '--json', '--until-end', '--reconnect']);
+    await until('the watcher through the relay', async () => (await clients(sink)) === 1);
+    for (const p of pipes.splice(0)) p.destroy();
+    await until('a lost connection said', () => retries(w).length >= 1);
+    expect(retries(w)[0]).toMatch(/the connection was lost without a close frame \(code 1006\)[^\n]* \(attempt 1; reconnecting in 1 s\)$/);
+    await until('the watcher back', async () => (await clients(sink)) === 1);
+    pub(sink, { type: 'end', v: SCHEMA_VERSION, reason: 'eof', error: null });
+    expect(await exitWithin(w, 10_000), w.stderr()).toBe(0);
     expect(w.stderr()).toMatch(new RegExp(`^netpulse: connected again to ws://127\\.0\\.0\\.1:${port}/feed$`, 'm'));
+    for (const p of pipes.splice(0)) p.destroy();
   }, 30_000);
 
   it('keeps trying while nothing listens, pausing 1 s, then 2 s, ... and connects once a server comes up', async () => {
