@@ -269,6 +269,9 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
 
 /** What a command needs from the detector options: the stage, the alert sinks, and a way
  *  to list delivery problems at the end (webhook failures, unwritable alerts file). */
+/** How often a run looks at the known-hosts list's health (full, not writable) to say so. */
+const KNOWN_HOSTS_CHECK_MS = 2000;
+
 export interface Detection {
   /** null when every detector is off (--detectors none); on a thread of its own with
    *  --detect-thread (unless the worker script is missing). */
@@ -294,29 +297,52 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
   const threaded = stage.detectors.length > 0 && opts.detectThread === true ? createThreadedDetectStage(opts, stage) : null;
   // with a thread, this one only validated: let it go (its tables are megabytes)
   const inThread = threaded === null ? stage : null;
+  // What the known-hosts list can go wrong with, said as it happens (a sensor runs for
+  // months: the end of the run is no time to learn it) and again at the end.
+  const khError = (): string | null => {
+    const kh = threaded !== null ? threaded.knownHostsError() : (inThread?.stats().knownHostsError ?? null);
+    return kh === null
+      ? null
+      : `could not write the known-hosts file (${kh}): hosts learned in this run will be new again next time; check the directory and its permissions (with --user, the new user must be able to write it)`;
+  };
+  const nh = detect.newHost;
+  const notKept = nh.knownHosts !== null ? `neither remembered nor written to ${nh.knownHosts}` : 'not remembered';
+  const khFull = (): string | null => {
+    const full = threaded !== null ? threaded.knownHostsFull() : (inThread?.stats().knownHostsFull ?? 0);
+    if (full === 0) return null;
+    return `new-host: the known hosts reached new-host.max (${nh.max}): new hosts seen after that were ${notKept} (${full} times), so they are raised as new again; raise "new-host.max" in the config file or prune the known-hosts file`;
+  };
+  const said = { error: false, full: false };
+  const check = setInterval(() => {
+    if (!said.error) {
+      const e = khError();
+      if (e !== null) {
+        said.error = true;
+        process.stderr.write(`netpulse: ${e}\n`);
+      }
+    }
+    if (!said.full && khFull() !== null) {
+      said.full = true;
+      process.stderr.write(
+        `netpulse: new-host: the known hosts reached new-host.max (${nh.max}): new hosts from now on are ${notKept}, so they are raised as new again; raise "new-host.max" in the config file or prune the known-hosts file (the count follows at the end)\n`,
+      );
+    }
+  }, KNOWN_HOSTS_CHECK_MS);
+  check.unref();
   const detection: Detection = {
     detect: threaded ?? (inThread !== null && inThread.detectors.length > 0 ? inThread : null),
     sinks: alertSinks,
     problems: () => {
       const p = alertSinkProblems(alertSinks);
-      const kh = threaded !== null ? threaded.knownHostsError() : (inThread?.stats().knownHostsError ?? null);
-      if (kh !== null) {
-        p.unshift(
-          `could not write the known-hosts file (${kh}): hosts learned in this run will be new again next time; check the directory and its permissions (with --user, the new user must be able to write it)`,
-        );
-      }
-      const full = threaded !== null ? threaded.knownHostsFull() : (inThread?.stats().knownHostsFull ?? 0);
-      if (full > 0) {
-        const nh = detect.newHost;
-        const kept = nh.knownHosts !== null ? `neither remembered nor written to ${nh.knownHosts}` : 'not remembered';
-        p.unshift(
-          `new-host: the known hosts reached new-host.max (${nh.max}): new hosts seen after that were ${kept} (${full} times), so they are raised as new again; raise "new-host.max" in the config file or prune the known-hosts file`,
-        );
-      }
+      const kh = khError();
+      if (kh !== null) p.unshift(kh);
+      const full = khFull();
+      if (full !== null) p.unshift(full);
       const t = threaded?.problem() ?? null;
       return t === null ? p : [`${t}: alerts after that point are missing (run again without --detect-thread)`, ...p];
     },
     settle: (code) => {
+      clearInterval(check);
       for (const line of detection.problems()) process.stderr.write(`netpulse: ${line}\n`);
       if (code === EXIT.ok && threaded?.problem() != null) return EXIT.internal;
       // alerts the --alerts file did not take: an output that failed, as stdout's would
