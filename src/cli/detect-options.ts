@@ -267,11 +267,11 @@ export function detectConfigFromOptions(opts: Readonly<Record<string, unknown>>)
   return { detect, sinks };
 }
 
-/** What a command needs from the detector options: the stage, the alert sinks, and a way
- *  to list delivery problems at the end (webhook failures, unwritable alerts file). */
 /** How often a run looks at the known-hosts list's health (full, not writable) to say so. */
 const KNOWN_HOSTS_CHECK_MS = 2000;
 
+/** What a command needs from the detector options: the stage, the alert sinks, and a way
+ *  to list delivery problems at the end (webhook failures, unwritable alerts file). */
 export interface Detection {
   /** null when every detector is off (--detectors none); on a thread of its own with
    *  --detect-thread (unless the worker script is missing). */
@@ -307,11 +307,11 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
   };
   const nh = detect.newHost;
   const notKept = nh.knownHosts !== null ? `neither remembered nor written to ${nh.knownHosts}` : 'not remembered';
-  const khFull = (): string | null => {
-    const full = threaded !== null ? threaded.knownHostsFull() : (inThread?.stats().knownHostsFull ?? 0);
-    if (full === 0) return null;
-    return `new-host: the known hosts reached new-host.max (${nh.max}): new hosts seen after that were ${notKept} (${full} times), so they are raised as new again; raise "new-host.max" in the config file or prune the known-hosts file`;
-  };
+  /** Hosts the full list could not keep so far (0: it is not full). */
+  const notKeptCount = (): number => (threaded !== null ? threaded.knownHostsFull() : (inThread?.stats().knownHostsFull ?? 0));
+  /** The line for a full list: during the run (`count` null) or after it, with the count. */
+  const fullLine = (count: number | null): string =>
+    `new-host: the known hosts reached new-host.max (${nh.max}): new hosts ${count === null ? `from now on are ${notKept}` : `seen after that were ${notKept} (${count} times)`}, so they are raised as new again; raise "new-host.max" in the config file or prune the known-hosts file${count === null ? ' (the count follows at the end)' : ''}`;
   const said = { error: false, full: false };
   const check = setInterval(() => {
     if (!said.error) {
@@ -321,11 +321,9 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
         process.stderr.write(`netpulse: ${e}\n`);
       }
     }
-    if (!said.full && khFull() !== null) {
+    if (!said.full && notKeptCount() > 0) {
       said.full = true;
-      process.stderr.write(
-        `netpulse: new-host: the known hosts reached new-host.max (${nh.max}): new hosts from now on are ${notKept}, so they are raised as new again; raise "new-host.max" in the config file or prune the known-hosts file (the count follows at the end)\n`,
-      );
+      process.stderr.write(`netpulse: ${fullLine(null)}\n`);
     }
   }, KNOWN_HOSTS_CHECK_MS);
   check.unref();
@@ -336,8 +334,8 @@ export function detectionFromOptions(opts: Readonly<Record<string, unknown>>): D
       const p = alertSinkProblems(alertSinks);
       const kh = khError();
       if (kh !== null) p.unshift(kh);
-      const full = khFull();
-      if (full !== null) p.unshift(full);
+      const full = notKeptCount();
+      if (full > 0) p.unshift(fullLine(full));
       const t = threaded?.problem() ?? null;
       return t === null ? p : [`${t}: alerts after that point are missing (run again without --detect-thread)`, ...p];
     },

@@ -13,7 +13,7 @@ import { feedConfig, type FeedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { applyMessage, createWatchState, renderWatch } from '../../src/feed/watch-view.js';
 import { SCHEMA_VERSION } from '../../src/schema.js';
-import { fakeView, pub, pubSummary, summary } from '../feed/helpers.js';
+import { fakeView, pub, pubSummary, summary, waitFeedClients } from '../feed/helpers.js';
 import { freePort } from '../feed/tools.js';
 
 const T0 = 1_700_000_000;
@@ -33,9 +33,6 @@ async function feed(c: Partial<FeedConfig> & { port: number }): Promise<FeedSink
 
 const wsUrl = (port: number): string => `ws://127.0.0.1:${port}/feed`;
 
-async function clients(sink: FeedSink): Promise<number> {
-  return ((await (await fetch(`${sink.url}healthz`)).json()) as { clients: number }).clients;
-}
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -56,12 +53,12 @@ describe('netpulse watch --reconnect', () => {
     const first = await feed({ port: 0 });
     const port = Number(new URL(first.url).port);
     const w = spawnCli(['watch', wsUrl(port), '--json', '--until-end', '--reconnect']);
-    await until('the watcher on the first server', async () => (await clients(first)) === 1);
+    await waitFeedClients(first, 1);
     pubSummary(first, summary(T0));
     await until('the first summary passed through', () => w.stdout().includes(`"ts":${T0}`));
     await first.close();
     const second = await feed({ port });
-    await until('the watcher on the second server', async () => (await clients(second)) === 1);
+    await waitFeedClients(second, 1);
     pubSummary(second, summary(T0 + 1));
     pub(second, { type: 'end', v: SCHEMA_VERSION, reason: 'eof', error: null });
     expect(await exitWithin(w, 10_000), w.stderr()).toBe(0);
@@ -94,11 +91,11 @@ describe('netpulse watch --reconnect', () => {
     open.push({ close: () => new Promise<void>((r) => relay.close(() => r())) });
     const port = (relay.address() as AddressInfo).port;
     const w = spawnCli(['watch', wsUrl(port), '--json', '--until-end', '--reconnect']);
-    await until('the watcher through the relay', async () => (await clients(sink)) === 1);
+    await waitFeedClients(sink, 1);
     for (const p of pipes.splice(0)) p.destroy();
     await until('a lost connection said', () => retries(w).length >= 1);
     expect(retries(w)[0]).toMatch(/the connection was lost without a close frame \(code 1006\)[^\n]* \(attempt 1; reconnecting in 1 s\)$/);
-    await until('the watcher back', async () => (await clients(sink)) === 1);
+    await waitFeedClients(sink, 1);
     pub(sink, { type: 'end', v: SCHEMA_VERSION, reason: 'eof', error: null });
     expect(await exitWithin(w, 10_000), w.stderr()).toBe(0);
     expect(w.stderr()).toMatch(new RegExp(`^netpulse: connected again to ws://127\\.0\\.0\\.1:${port}/feed$`, 'm'));
@@ -110,7 +107,7 @@ describe('netpulse watch --reconnect', () => {
     const w = spawnCli(['watch', wsUrl(port), '--json', '--until-end', '--reconnect']);
     await until('a second failed attempt', () => retries(w).length >= 2);
     const sink = await feed({ port });
-    await until('the watcher connected', async () => (await clients(sink)) === 1);
+    await waitFeedClients(sink, 1);
     pub(sink, { type: 'end', v: SCHEMA_VERSION, reason: 'eof', error: null });
     expect(await exitWithin(w, 10_000), w.stderr()).toBe(0);
     const said = retries(w);
@@ -128,13 +125,13 @@ describe('netpulse watch --reconnect', () => {
     const sink = await feed({ port: 0, maxClients: 1 });
     const port = Number(new URL(sink.url).port);
     const holder = spawnCli(['watch', wsUrl(port), '--json']);
-    await until('the first watcher holding the only place', async () => (await clients(sink)) === 1);
+    await waitFeedClients(sink, 1);
     const w = spawnCli(['watch', wsUrl(port), '--json', '--until-end', '--reconnect']);
     await until('the second watcher refused', () => retries(w).length >= 1);
     expect(retries(w)[0]).toMatch(/refused the feed \(HTTP 503[^)]*\); check the URL and options \(attempt 1; reconnecting in 1 s\)$/);
     holder.kill('SIGINT');
     expect(await exitWithin(holder, 5000)).toBe(130);
-    await until('the second watcher in', async () => (await clients(sink)) === 1);
+    await waitFeedClients(sink, 1);
     pub(sink, { type: 'end', v: SCHEMA_VERSION, reason: 'eof', error: null });
     expect(await exitWithin(w, 10_000), w.stderr()).toBe(0);
   }, 30_000);

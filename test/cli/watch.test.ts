@@ -13,7 +13,7 @@ import { feedConfig } from '../../src/feed/config.js';
 import { startFeed, type FeedSink } from '../../src/feed/server.js';
 import { applyMessage, createWatchState, renderWatch } from '../../src/feed/watch-view.js';
 import { SCHEMA_VERSION, alertMessage, serialize, summaryMessage, type Message } from '../../src/schema.js';
-import { alert, expected, fakeView, pub, pubAlert, pubSummary, stats, summary } from '../feed/helpers.js';
+import { alert, expected, fakeView, pub, pubAlert, pubSummary, stats, summary, waitFeedClients } from '../feed/helpers.js';
 import { corpus } from '../feed/tools.js';
 
 const CLI = join(process.cwd(), 'dist', 'bin', 'netpulse.js');
@@ -33,18 +33,6 @@ async function server(token: string | null = null): Promise<FeedSink> {
   return s;
 }
 
-async function clients(sink: { url: string }): Promise<number> {
-  return ((await (await fetch(`${sink.url}healthz`)).json()) as { clients: number }).clients;
-}
-
-async function waitClients(sink: { url: string }, n: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await clients(sink)) !== n) {
-    if (Date.now() > deadline) throw new Error(`expected ${n} clients`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const wiki = corpus('zeek-wikipedia.pcap');
 
 
@@ -60,7 +48,7 @@ describe('netpulse watch (built CLI)', () => {
     const sink = await server();
     pubSummary(sink, summary(T0));
     const w = run(['watch', ws(sink), '--json', '--until-end']);
-    await waitClients(sink, 1);
+    await waitFeedClients(sink, 1);
     const published: Message[] = [
       pubSummary(sink, summary(T0 + 1)),
       pubAlert(sink, alert('raised', 'k', T0 + 1)),
@@ -77,7 +65,7 @@ describe('netpulse watch (built CLI)', () => {
   it('--topics and --hosts reach the server', async () => {
     const sink = await server();
     const w = run(['watch', sink.url, '--json', '--until-end', '--topics', 'summary,end', '--hosts', '1']);
-    await waitClients(sink, 1);
+    await waitFeedClients(sink, 1);
     const s = pubSummary(sink, summary(T0, 3));
     pubAlert(sink, alert('raised', 'k', T0));
     pub(sink, { type: 'end', v: SCHEMA_VERSION, reason: 'eof', error: null });
@@ -122,7 +110,7 @@ describe('netpulse watch (built CLI)', () => {
   it('exits 0 when the server shuts down, and prints one line per second when stdout is not a terminal', async () => {
     const sink = await server();
     const w = run(['watch', ws(sink)]);
-    await waitClients(sink, 1);
+    await waitFeedClients(sink, 1);
     pubSummary(sink, summary(T0 + 5, 2, 42));
     await new Promise((r) => setTimeout(r, 300));
     await sink.close();
@@ -150,7 +138,7 @@ describe('netpulse watch (built CLI)', () => {
       }
       const feed = { url: m[1] ?? '' };
       const w = run(['watch', feed.url, '--json', '--until-end', '--topics', 'alert,summary']);
-      await waitClients(feed, 1);
+      await waitFeedClients(feed, 1);
       replay.stdin.end(readFileSync(pcap));
       expect(await exitWithin(w, 15_000), w.stderr()).toBe(0);
 
@@ -181,7 +169,7 @@ describe('netpulse watch (built CLI)', () => {
   it('stops on SIGINT with status 130', async () => {
     const sink = await server();
     const w = run(['watch', ws(sink), '--json']);
-    await waitClients(sink, 1);
+    await waitFeedClients(sink, 1);
     w.kill('SIGINT');
     expect(await w.code).toBe(130);
     expect(w.stderr()).toBe('');

@@ -194,3 +194,17 @@ export function refusedStatus(url: string, opts: ClientOptions = {}): Promise<nu
     ws.on('error', () => undefined);
   });
 }
+
+/** How many WebSocket clients a feed server counts now (its /healthz). */
+export async function feedClients(sink: { url: string }): Promise<number> {
+  return ((await (await fetch(`${sink.url}healthz`)).json()) as { clients: number }).clients;
+}
+
+/** Resolve once the feed server counts `n` clients (polls /healthz; throws after `ms`). */
+export async function waitFeedClients(sink: { url: string }, n: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await feedClients(sink)) !== n) {
+    if (Date.now() > deadline) throw new Error(`expected ${n} clients`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
