@@ -6,12 +6,13 @@
 // ring wraps and the main thread waits for room), and on every real and every malformed
 // capture of the corpus.
 // A thread that fails must neither hang nor lose the report.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RING_RECORDS } from '../../src/detect/ring.js';
-import { run, runAsync } from '../helpers/cli.js';
+import { CLI, run, runAsync } from '../helpers/cli.js';
 import { haveCorpus, MALFORMED, malformedFiles, REAL, realFiles } from '../helpers/corpus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'np-detect-thread-'));
@@ -107,5 +108,27 @@ describe('a detector thread that fails', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^netpulse: the detector thread failed: failing on purpose at second 30 .*alerts after that point are missing/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+});
+
+describe('the detector thread on Node 20', () => {
+  // Node 20's V8 deadlocks or aborts when a worker thread ends while a background compile of
+  // its code runs (src/detect/thread.ts, synchronousCompilesForNextThread); two to ten runs
+  // in a hundred on a loaded machine, too rare to catch here. What can be checked each run
+  // is the cause being gone: V8's own log (--trace-opt) names each optimizing compile and
+  // whether it runs in the background. readRecord runs on the detector thread only, onFrame
+  // on the main thread only.
+  const major = Number(process.versions.node.split('.')[0]);
+  it(`compiles the thread's code on the thread itself, and the main thread's in the background still (Node ${major})`, () => {
+    const r = spawnSync(process.execPath, ['--trace-opt', CLI, 'replay', capture, '--json', '--detect-thread'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    expect(r.status, r.stderr).toBe(0);
+    const modes = (fn: string): string[] => [...r.stdout.matchAll(new RegExp(`\\[compiling method [^\\]]*<JSFunction ${fn} [^\\]]*mode: ConcurrencyMode::(\\w+)`, 'g'))].map((m) => m[1] ?? '');
+    const thread = modes('readRecord');
+    const main = modes('onFrame');
+    expect(thread.length).toBeGreaterThan(0);
+    expect(main.length).toBeGreaterThan(0);
+    // Node 22 and later are fixed and left as they are: background compiles on both threads
+    expect(new Set(thread)).toEqual(new Set([major < 22 ? 'kSynchronous' : 'kConcurrent']));
+    expect(new Set(main)).toEqual(new Set(['kConcurrent']));
   }, 60_000);
 });
