@@ -9,7 +9,7 @@ import { STATUS_CODES, createServer, type IncomingMessage, type Server, type Ser
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { AnalyzerError } from '../errors.js';
-import { SCHEMA_VERSION, type Message } from '../schema.js';
+import { SCHEMA_VERSION, reportMessage, type Message } from '../schema.js';
 import type { AnalyzerView, Sink } from '../sinks/sink.js';
 import { hostAllowed, originAllowed, presentedToken, tokenMatches } from './auth.js';
 import { feedConfig, isLoopbackHost, type FeedConfig } from './config.js';
@@ -278,7 +278,8 @@ class FeedServer implements FeedSink {
         seq: this.hub.seq,
         source: { description: this.view.source.description, clock: this.view.source.clock },
         ended: this.hub.endEntry !== null,
-        report: this.view.snapshot(hosts >= 0 ? hosts : param === 'all' ? this.reportHosts() : DEFAULT_REPORT_HOSTS),
+        // the stream's report message (type, v), as `last` is its summary message
+        report: reportMessage(this.view.snapshot(hosts >= 0 ? hosts : param === 'all' ? this.reportHosts() : DEFAULT_REPORT_HOSTS)),
         last: last === null ? null : (JSON.parse(this.hub.bufFor(last, hosts).toString('utf8')) as unknown),
       });
       return;

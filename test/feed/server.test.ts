@@ -338,7 +338,7 @@ describe('HTTP endpoints', () => {
     const health = (await (await fetch(`${sink.url}healthz`)).json()) as Record<string, unknown>;
     expect(health).toEqual({ status: 'ok', seq: 1, clients: 0, ended: false });
     const api = (await (await fetch(`${sink.url}api/summary?hosts=2`)).json()) as Record<string, unknown>;
-    expect(api.report).toEqual({ ...REPORT, hosts: REPORT.hosts.slice(0, 2) });
+    expect(api.report).toEqual({ type: 'report', v: 1, ...REPORT, hosts: REPORT.hosts.slice(0, 2) });
     expect(api.last).toEqual({ ...(expected(s, 1) as object), hosts: (s as { hosts: unknown[] }).hosts.slice(0, 2) });
     expect(api).toMatchObject({ v: 1, seq: 1, ended: false, source: { description: 'file test.pcap', clock: 'packet' } });
     const hosts = (await (await fetch(`${sink.url}api/hosts?limit=3`)).json()) as Record<string, unknown>;
