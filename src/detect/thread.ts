@@ -316,12 +316,7 @@ class ThreadedDetectStage implements AsyncDetectStage {
  * the thread off the packet path) and no background compile of its code can outlive it.
  */
 function synchronousCompilesForNextThread(): void {
-  if (Number(process.versions.node.split('.')[0]) >= 22) return;
-  try {
-    setFlagsFromString('--no-concurrent-recompilation');
-  } catch {
-    // a mitigation only: without it the thread compiles as it always did
-  }
+  if (Number(process.versions.node.split('.')[0]) < 22) setFlagsFromString('--no-concurrent-recompilation');
 }
 
 /**
